@@ -1,0 +1,62 @@
+"""The one exception hierarchy. Every error names the fix for the person who must act.
+
+The CLI maps ``exit_code`` and the web app maps ``http_status`` in one place each.
+"""
+
+from __future__ import annotations
+
+from config.messages import Lang, text
+
+
+class PapervaultError(Exception):
+    """Root of every error papervault raises on purpose."""
+
+    exit_code = 1
+    http_status = 500
+    key = "bad_input"
+
+    def __init__(self, key: str | None = None, **params: object) -> None:
+        self.key = key or self.key
+        self.params = params
+        super().__init__(text(self.key, "en", **params))
+
+    def message(self, lang: Lang = "zh") -> str:
+        """The sentence for a person, in ``lang``."""
+        return text(self.key, lang, **self.params)
+
+
+class ConfigError(PapervaultError):
+    """The settings or an instance folder are wrong; nothing can start."""
+
+    exit_code = 78  # EX_CONFIG
+    key = "config_invalid"
+
+
+class DependencyMissing(PapervaultError):
+    """An external program or language pack is not installed."""
+
+    exit_code = 69  # EX_UNAVAILABLE
+    key = "missing_dependency"
+
+
+class BadInput(PapervaultError):
+    """The user gave a value that cannot be used."""
+
+    exit_code = 2
+    http_status = 400
+    key = "bad_input"
+
+
+class NotFound(PapervaultError):
+    """The thing asked for does not exist."""
+
+    exit_code = 3
+    http_status = 404
+    key = "not_found"
+
+
+class TransientError(PapervaultError):
+    """Worth retrying later: the file must stay, never be quarantined for this."""
+
+    exit_code = 75  # EX_TEMPFAIL
+    http_status = 503

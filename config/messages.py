@@ -1,0 +1,125 @@
+"""One catalogue for every sentence a person reads: zh-CN first, English beside it.
+
+Keys are stable identifiers; the quarantine files, the CLI and the web UI all look
+their text up here so the two languages never drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+CATALOGUE: dict[str, dict[Lang, str]] = {
+    # -- why a dropped file was quarantined -------------------------------------------
+    "empty_file": {
+        "zh": "文件为空（0 字节）：请重新扫描后再放入。",
+        "en": "The file is empty (0 bytes): scan it again and drop the new file.",
+    },
+    "unsupported_type": {
+        "zh": "不支持的文件类型（{kind}）：请导出为 PDF、TIFF、JPEG 或 PNG 后再放入。",
+        "en": "Unsupported file type ({kind}): save it as PDF, TIFF, JPEG or PNG and drop it again.",
+    },
+    "pdf_encrypted": {
+        "zh": "PDF 设有密码保护：请去除密码后再放入。",
+        "en": "The PDF is password-protected: remove the password and drop it again.",
+    },
+    "pdf_damaged": {
+        "zh": "PDF 文件已损坏，无法打开（{detail}）：请重新扫描或重新导出。",
+        "en": "The PDF is damaged and cannot be opened ({detail}): scan or export it again.",
+    },
+    "image_damaged": {
+        "zh": "图像文件已损坏，无法读取（{detail}）：请重新扫描。",
+        "en": "The image is damaged and cannot be read ({detail}): scan it again.",
+    },
+    "too_many_pages": {
+        "zh": "页数过多（{pages} 页，上限 {limit} 页）：请分成多个文件扫描。",
+        "en": "Too many pages ({pages}, the limit is {limit}): split the scan into several files.",
+    },
+    "too_many_pixels": {
+        "zh": "图像过大（{pixels} 像素，上限 {limit}）：请用较低分辨率（300 dpi）重新扫描。",
+        "en": "The image is too large ({pixels} pixels, limit {limit}): rescan at 300 dpi.",
+    },
+    "page_too_large": {
+        "zh": "第 {page} 页尺寸过大（{width}×{height} 点）：请检查扫描设置。",
+        "en": "Page {page} is too large ({width}×{height} pt): check the scanner settings.",
+    },
+    "too_small": {
+        "zh": "图像太小（{width}×{height} 像素），无法识别：请重新扫描。",
+        "en": "The image is too small ({width}×{height} pixels) to read: scan it again.",
+    },
+    "file_too_large": {
+        "zh": "文件过大（{size} MB，上限 {limit} MB）：请分成多个文件扫描。",
+        "en": "The file is too large ({size} MB, limit {limit} MB): split the scan into several files.",
+    },
+    "not_a_regular_file": {
+        "zh": "这不是普通文件（{kind}）：请只放入扫描文件。",
+        "en": "This is not a regular file ({kind}): drop only scanned files.",
+    },
+    "unreadable": {
+        "zh": "没有读取此文件的权限：请检查共享文件夹的权限设置。",
+        "en": "No permission to read this file: check the shared folder's permissions.",
+    },
+    "ocr_failed": {
+        "zh": "文字识别失败（{detail}）：原件已安全保存，请联系管理员。",
+        "en": "Text recognition failed ({detail}): the original is stored safely; tell the administrator.",
+    },
+    # -- operational errors --------------------------------------------------------------
+    "storage_unavailable": {
+        "zh": "对象存储暂时无法连接（{detail}）：文件保留在原处，稍后自动重试。",
+        "en": "Object storage is unreachable ({detail}): the file stays where it is and is retried.",
+    },
+    "integrity_mismatch": {
+        "zh": "存储副本校验失败：{detail}",
+        "en": "The stored copy failed its checksum: {detail}",
+    },
+    "wrong_key": {
+        "zh": "无法解密：主密钥与加密时使用的密钥不符（密钥编号 {key_id}）。请检查密钥文件。",
+        "en": "Cannot decrypt: the master key does not match the one used (key id {key_id}). "
+        "Check the key file.",
+    },
+    "no_master_key": {
+        "zh": "找不到主密钥：请设置 crypto.master_key_file 或环境变量 PAPERVAULT_MASTER_KEY。",
+        "en": "No master key: set crypto.master_key_file or the PAPERVAULT_MASTER_KEY variable.",
+    },
+    "key_file_open": {
+        "zh": "主密钥文件 {path} 可被其他用户读取：请执行 chmod 600 后重试。",
+        "en": "The master key file {path} is readable by others: run chmod 600 on it and retry.",
+    },
+    "config_invalid": {
+        "zh": "配置文件有误：{detail}",
+        "en": "The configuration is invalid: {detail}",
+    },
+    "missing_dependency": {
+        "zh": "缺少依赖：{detail}。请运行 scripts/setup.sh。",
+        "en": "Missing dependency: {detail}. Run scripts/setup.sh.",
+    },
+    "database_unavailable": {
+        "zh": "数据库暂时无法访问（{detail}）：稍后自动重试。",
+        "en": "The database is unavailable ({detail}): retried automatically.",
+    },
+    "not_found": {
+        "zh": "找不到：{what}",
+        "en": "Not found: {what}",
+    },
+    "bad_input": {
+        "zh": "输入有误：{detail}",
+        "en": "Invalid input: {detail}",
+    },
+    "disk_full": {
+        "zh": "暂存区磁盘已满：文件保留在原处，腾出空间后自动继续。",
+        "en": "The staging disk is full: the file stays where it is and processing resumes "
+        "when space is freed.",
+    },
+}
+
+
+def text(key: str, lang: Lang = "zh", **params: object) -> str:
+    """Return the catalogue sentence for ``key`` in ``lang`` with ``params`` filled in."""
+    entry = CATALOGUE[key]
+    return entry[lang].format(**params)
+
+
+def both(key: str, **params: object) -> dict[str, str]:
+    """Return ``{"zh": ..., "en": ...}`` for files a clerk and an administrator both read."""
+    return {lang: text(key, lang, **params) for lang in ("zh", "en")}

@@ -1,0 +1,205 @@
+"""Typed settings: a TOML file with ``PAPERVAULT_*`` environment overrides.
+
+Loaded once by :func:`load_settings` at the edge (CLI, web app factory) and passed in.
+Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from config.errors import ConfigError
+
+CONFIG_ENV = "PAPERVAULT_CONFIG"
+
+DEFAULT_CLIENT_PATTERNS = [r"KH-\d{4}-\d{6}", r"(?<![A-Z0-9])BD\d{10}(?!\d)"]
+DEFAULT_RECORD_PATTERNS = [r"DA-\d{4}-[A-Z]{2,4}-\d{4,6}"]
+
+
+class WatchSettings(BaseModel):
+    inbox: Path = Path("inbox")
+    quarantine: Path = Path("quarantine")
+    done: Path = Path("done")
+    after_store: Literal["delete", "move"] = "delete"
+    stable_seconds: float = 5.0
+    polling: bool = False  # SMB/NFS shares deliver no inotify events
+    poll_interval: float = 2.0
+    rescan_interval: float = 60.0
+    ignore_suffixes: list[str] = [".tmp", ".part", ".crdownload", ".swp", ".error.json"]
+    ignore_prefixes: list[str] = ["~$", "."]
+    retry_initial: float = 2.0
+    retry_max: float = 120.0
+
+
+class LimitSettings(BaseModel):
+    max_bytes: int = 1024 * 1024 * 1024
+    max_pages: int = 2000
+    max_pixels: int = 200_000_000
+    max_page_points: float = 14_400.0  # 200 inches: larger is a broken MediaBox
+    min_pixels_side: int = 16
+
+
+class OcrSettings(BaseModel):
+    langs: str = "chi_sim+eng"
+    dpi: int = 300
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    page_timeout: float = 600.0
+    text_layer_min_chars: int = 20
+    lease_seconds: float = 300.0
+    max_attempts: int = 3
+    min_dpi_warning: int = 300
+    low_confidence_warning: float = 40.0
+
+
+class S3Settings(BaseModel):
+    endpoint: str = "127.0.0.1:9000"
+    bucket: str = "papervault"
+    access_key: SecretStr = SecretStr("")
+    secret_key: SecretStr = SecretStr("")
+    secure: bool = False
+    region: str | None = None
+    # When set, papervault starts and stops a SeaweedFS S3 server for this instance.
+    local_server: bool = False
+    local_data_dir: Path = Path("s3data")
+
+
+class DbSettings(BaseModel):
+    url: str = "sqlite:///papervault.db"
+
+
+class CryptoSettings(BaseModel):
+    master_key_file: Path | None = Path("keys/master-keyset.json")
+    # Alternative to the file: the keyset JSON in PAPERVAULT_CRYPTO__MASTER_KEY.
+    master_key: SecretStr | None = None
+    # Keys the audit chain's HMAC; kept beside the master key, never in the database.
+    audit_key_file: Path = Path("keys/audit.key")
+
+
+class LinkSettings(BaseModel):
+    client_patterns: list[str] = DEFAULT_CLIENT_PATTERNS
+    record_patterns: list[str] = DEFAULT_RECORD_PATTERNS
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8700
+    enabled: bool = True
+
+
+class Settings(BaseSettings):
+    """Everything papervault needs to know, for one instance."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERVAULT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    home: Path = Path()
+    staging: Path = Path("staging")
+    log_level: str = "INFO"
+    language: Literal["zh", "en"] = "zh"
+    actor: str = Field(default_factory=lambda: os.environ.get("USER", "local"))
+    watch: WatchSettings = WatchSettings()
+    limits: LimitSettings = LimitSettings()
+    ocr: OcrSettings = OcrSettings()
+    s3: S3Settings = S3Settings()
+    db: DbSettings = DbSettings()
+    crypto: CryptoSettings = CryptoSettings()
+    link: LinkSettings = LinkSettings()
+    web: WebSettings = WebSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+    def path(self, p: Path) -> Path:
+        """Resolve a configured path against the instance folder."""
+        return p if p.is_absolute() else (self.home / p)
+
+    @property
+    def inbox(self) -> Path:
+        return self.path(self.watch.inbox)
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.path(self.watch.quarantine)
+
+    @property
+    def done_dir(self) -> Path:
+        return self.path(self.watch.done)
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.path(self.staging)
+
+    @property
+    def db_url(self) -> str:
+        """The database URL with a relative SQLite path resolved against the instance."""
+        prefix = "sqlite:///"
+        url = self.db.url
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(Path(url[len(prefix) :])).resolve())
+        return url
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    """The config file named on the command line, else in ``PAPERVAULT_CONFIG``, else none."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    candidate = Path("papervault.toml")
+    return candidate if candidate.exists() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings once: TOML file, then environment, then ``overrides``."""
+    data: dict[str, Any] = {}
+    path = find_config(config_file)
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as e:
+            raise ConfigError(detail=f"{path} does not exist (papervault init DIR makes one)") from e
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(detail=f"{path}: {e}") from e
+        data.setdefault("home", str(path.resolve().parent))
+    data.update(overrides)
+    try:
+        settings = Settings(**data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(detail=f"{where}: {first['msg']}") from e
+    check_folders(settings)
+    return settings
+
+
+def check_folders(settings: Settings) -> None:
+    """Refuse folder layouts where the watcher would eat its own output."""
+    folders = {
+        "inbox": settings.inbox.resolve(),
+        "quarantine": settings.quarantine_dir.resolve(),
+        "done": settings.done_dir.resolve(),
+        "staging": settings.staging_dir.resolve(),
+    }
+    inbox = folders["inbox"]
+    for name, folder in folders.items():
+        if name == "inbox":
+            continue
+        if folder == inbox or folder.is_relative_to(inbox) or inbox.is_relative_to(folder):
+            raise ConfigError(detail=f"watch.inbox and {name} must not be inside one another")

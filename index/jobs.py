@@ -1,0 +1,120 @@
+"""The OCR job queue in the index: claims under a lease, so two workers never take
+the same job and a dead worker's job returns to the queue when its lease runs out.
+
+PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers, so one
+``UPDATE … WHERE id = (SELECT …)`` statement is already atomic there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from index.db import session_scope
+from index.models import Job, utcnow
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job this worker holds until ``lease_seconds`` pass without a heartbeat."""
+
+    job_id: int
+    document_id: int
+    attempts: int
+
+
+def enqueue(session: Session, document_id: int, kind: str = "ocr") -> Job:
+    """Queue a job for a document (inside the caller's transaction)."""
+    job = Job(document_id=document_id, kind=kind)
+    session.add(job)
+    return job
+
+
+def claim(engine: Engine, worker: str, lease_seconds: float, kind: str = "ocr") -> Claim | None:
+    """Take the oldest runnable job, or a running one whose lease has expired."""
+    now = utcnow()
+    runnable = or_(
+        and_(col(Job.state) == "queued", col(Job.not_before) <= now),
+        and_(col(Job.state) == "running", col(Job.lease_until) < now),
+    )
+    pick = (
+        select(col(Job.id)).where(runnable, col(Job.kind) == kind).order_by(col(Job.id)).limit(1)
+    )
+    if engine.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (
+        update(Job)
+        .where(col(Job.id) == pick.scalar_subquery(), runnable)
+        .values(
+            state="running",
+            worker=worker,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempts=col(Job.attempts) + 1,
+            updated_at=now,
+        )
+        .returning(col(Job.id), col(Job.document_id), col(Job.attempts))
+    )
+    with session_scope(engine) as s:
+        row = s.execute(stmt).first()
+    if row is None:
+        return None
+    return Claim(job_id=row[0], document_id=row[1], attempts=row[2])
+
+
+def heartbeat(engine: Engine, claim_: Claim, worker: str, lease_seconds: float) -> bool:
+    """Extend the lease; False when another worker has taken the job over."""
+    now = utcnow()
+    stmt = (
+        update(Job)
+        .where(col(Job.id) == claim_.job_id, col(Job.worker) == worker,
+               col(Job.state) == "running")
+        .values(lease_until=now + timedelta(seconds=lease_seconds), updated_at=now)
+    )
+    with session_scope(engine) as s:
+        return bool(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def finish(session: Session, claim_: Claim, worker: str) -> bool:
+    """Mark done in the caller's transaction; False if the lease was lost meanwhile."""
+    stmt = (
+        update(Job)
+        .where(col(Job.id) == claim_.job_id, col(Job.worker) == worker,
+               col(Job.state) == "running")
+        .values(state="done", lease_until=None, updated_at=utcnow(), last_error=None)
+    )
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def release(
+    engine: Engine, claim_: Claim, worker: str, error: str | None, *, retry_in: float | None,
+) -> None:
+    """Hand a job back: queued again after ``retry_in`` seconds, or failed for good."""
+    now = utcnow()
+    values: dict[str, object] = {"lease_until": None, "updated_at": now, "last_error": error}
+    if retry_in is None:
+        values["state"] = "failed"
+    else:
+        values.update(state="queued", not_before=now + timedelta(seconds=retry_in))
+    stmt = (
+        update(Job)
+        .where(col(Job.id) == claim_.job_id, col(Job.worker) == worker)
+        .values(**values)
+    )
+    with session_scope(engine) as s:
+        s.execute(stmt)
+
+
+def release_worker(engine: Engine, worker: str) -> int:
+    """On clean shutdown: give back every job this worker still holds."""
+    stmt = (
+        update(Job)
+        .where(col(Job.worker) == worker, col(Job.state) == "running")
+        .values(state="queued", lease_until=None, updated_at=utcnow(),
+                attempts=col(Job.attempts) - 1)
+    )
+    with session_scope(engine) as s:
+        return int(s.execute(stmt).rowcount)  # type: ignore[attr-defined]

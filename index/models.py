@@ -1,0 +1,150 @@
+"""The index: documents, pages, clients, the paper-record register, jobs,
+verification results, ingest events and the audit log.
+
+Times are aware UTC (SQLModel's UTCDateTime stores them the same on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, as every column stores it."""
+    return datetime.now(UTC)
+
+
+class Document(SQLModel, table=True):
+    """One captured file (or one part of a split batch) and everything known about it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(index=True, max_length=64)
+    size: int
+    original_name: str = Field(max_length=1024)
+    source_folder: str = Field(default="", max_length=2048)
+    media_type: str = Field(max_length=32)
+    page_count: int | None = None
+    parent_id: int | None = Field(default=None, foreign_key="document.id", index=True)
+    object_name: str = Field(max_length=128, unique=True)
+    object_size: int
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_id: str = Field(max_length=64, index=True)
+    searchable_object_name: str | None = Field(default=None, max_length=128)
+    searchable_wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    searchable_key_id: str | None = Field(default=None, max_length=64)
+    searchable_sha256: str | None = Field(default=None, max_length=64)
+    # stored → indexed (OCR done) | ocr_failed
+    state: str = Field(default="stored", max_length=16, index=True)
+    # pending (before OCR) → linked | unlinked (no ID found) | ambiguous (several clients)
+    link_state: str = Field(default="pending", max_length=16, index=True)
+    link_source: str | None = Field(default=None, max_length=32)
+    client_id: str | None = Field(default=None, max_length=64, index=True)
+    record_no: str | None = Field(default=None, max_length=64, index=True)
+    department: str | None = Field(default=None, max_length=128)
+    doc_type: str | None = Field(default=None, max_length=64)
+    doc_date: date | None = None
+    ingested_at: datetime = Field(default_factory=utcnow, index=True)
+    ocr_at: datetime | None = None
+    verify_state: str = Field(default="unverified", max_length=16, index=True)
+    verified_at: datetime | None = None
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    candidates: str = Field(default="", max_length=2048)
+    warnings: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+
+
+class Page(SQLModel, table=True):
+    """Text and confidence of one page, as tesseract gave it (or the PDF's own text layer)."""
+
+    __table_args__ = (UniqueConstraint("document_id", "page_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    page_no: int
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    confidence: float | None = None
+    source: str = Field(default="ocr", max_length=16)  # ocr | text_layer | blank
+    width_px: int | None = None
+    height_px: int | None = None
+    dpi: int | None = None
+
+
+class Client(SQLModel, table=True):
+    """The clients register, imported from the CRM's export."""
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(default="", max_length=256)
+    department: str | None = Field(default=None, max_length=128)
+    policy_numbers: str = Field(default="", max_length=2048)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PaperRecord(SQLModel, table=True):
+    """One paper file in the register, keyed by its 档号."""
+
+    record_no: str = Field(primary_key=True, max_length=64)
+    client_id: str | None = Field(default=None, max_length=64, index=True)
+    title: str = Field(default="", max_length=512)
+    department: str | None = Field(default=None, max_length=128, index=True)
+    year: int | None = Field(default=None, index=True)
+    retention: str | None = Field(default=None, max_length=32)
+    room: str | None = Field(default=None, max_length=64)
+    shelf: str | None = Field(default=None, max_length=64)
+    box: str | None = Field(default=None, max_length=64)
+    expected_pages: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(SQLModel, table=True):
+    """A unit of work for the OCR workers, claimed under a lease."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    kind: str = Field(default="ocr", max_length=16)
+    state: str = Field(default="queued", max_length=16, index=True)  # queued running done failed
+    attempts: int = 0
+    worker: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = None
+    not_before: datetime = Field(default_factory=utcnow)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Verification(SQLModel, table=True):
+    """One read-back check of a stored object."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    object_name: str = Field(max_length=128)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    ok: bool
+    detail: str = Field(default="", max_length=1024)
+
+
+class IngestEvent(SQLModel, table=True):
+    """What happened to each dropped file: stored, duplicate, quarantined or retry."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    path: str = Field(max_length=4096)
+    sha256: str | None = Field(default=None, max_length=64, index=True)
+    outcome: str = Field(max_length=16, index=True)
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when, from where: append-only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=128, index=True)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(default="", max_length=512)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    origin: str = Field(default="cli", max_length=128)
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)

@@ -1,0 +1,210 @@
+"""The ``papervault`` command. Errors become exit codes in one place: :func:`main`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from config.errors import PapervaultError
+from config.logging import setup_logging
+from config.settings import Settings, load_settings
+
+app = typer.Typer(help="papervault: 纸质档案数字化归档 / paper files into an encrypted archive",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+clients_app = typer.Typer(help="客户登记 / the clients register", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+
+out = Console()
+err = Console(stderr=True)
+log = logging.getLogger("papervault")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", envvar="PAPERVAULT_CONFIG", help="papervault.toml"),
+]
+
+
+class State:
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+            setup_logging(self._settings.log_level)
+        return self._settings
+
+
+@app.callback()
+def _root(ctx: typer.Context, config: ConfigOpt = None) -> None:
+    ctx.obj = State(config)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    state: State = ctx.find_root().obj
+    return state.settings
+
+
+def emit_json(obj: Any) -> None:
+    out.file.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    out.file.flush()
+
+
+@app.command()
+def init(folder: Path, web_port: int = 8700) -> None:
+    """Create an instance: config, master key (0600), inbox/, quarantine/, index."""
+    from index.db import make_engine, upgrade
+    from ingest.instance import init_instance
+
+    config = init_instance(folder, web_port)
+    s = load_settings(config)
+    upgrade(make_engine(s.db_url))
+    out.print(f"已创建 / created: {config}")
+    out.print(f"  papervault --config {config} up")
+
+
+@app.command()
+def up(ctx: typer.Context) -> None:
+    """Run the main job: local S3 server, watcher, OCR worker and web UI (Ctrl-C stops)."""
+    from ingest.service import run_up
+
+    run_up(settings_of(ctx))
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    drain: Annotated[bool, typer.Option(help="exit when the queue is empty")] = False,
+) -> None:
+    """Run only the OCR worker (scale out: one per machine, sharing PostgreSQL and S3)."""
+    from ingest.service import run_worker
+
+    run_worker(settings_of(ctx), drain=drain)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file")] = False,
+    ocr: Annotated[bool, typer.Option(help="also run OCR on what was stored")] = False,
+) -> None:
+    """Capture files and folders once (back-scanning batches), through the same pipeline."""
+    from ingest.service import ingest_paths
+
+    s = settings_of(ctx)
+    with Progress(console=err, disable=as_json or not sys.stderr.isatty()) as progress:
+        results = ingest_paths(s, paths, progress, drain_ocr=ocr)
+        for r in results:
+            if as_json:
+                emit_json(r)
+    if not as_json:
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
+        for r in results:
+            if r["outcome"] in ("quarantined", "retry"):
+                out.print(f"[yellow]{r['outcome']}[/] {r['path']}: {r.get('reason')}")
+        out.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    if any(r["outcome"] == "retry" for r in results):
+        raise typer.Exit(75)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Counts by state, queue depth, retries in progress and the last errors."""
+    from ingest.service import gather_status
+
+    data = gather_status(settings_of(ctx))
+    if as_json:
+        emit_json(data)
+        return
+    d = data["documents"]
+    out.print(f"文档 documents: {d['total']}  {d['by_state']}")
+    out.print(f"关联 linking:   {d['by_link']}")
+    out.print(f"校验 verified:  {d['by_verification']}")
+    out.print(f"接收 intake:    {data['intake']}")
+    out.print(f"队列 queue:     {data['queue']}")
+    for r in data.get("capture", {}).get("retrying", []):
+        out.print(f"[yellow]重试 retrying[/] {r['path']} (#{r['attempts']}, "
+                  f"{r['next_in_seconds']}s): {r['reason']}")
+    for e in data["last_errors"]:
+        out.print(f"[red]{e['outcome']}[/] {e['at']} {e['file']}: {e['reason']}")
+
+
+@clients_app.command("import")
+def clients_import(ctx: typer.Context, file: Path) -> None:
+    """Import or update clients from CSV/XLSX (client_id, name, department, policy_numbers)."""
+    from index.db import session_scope
+    from index.registers import import_clients, read_rows
+    from ingest.runtime import open_runtime
+
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    rows = read_rows(file)
+    with session_scope(rt.engine) as session:
+        n = import_clients(session, rows)
+    out.print(f"已导入客户 / clients imported: {n}")
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    link: Annotated[tuple[int, str] | None, typer.Option(help="DOC_ID CLIENT_ID")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List documents waiting for a client link, or link one by hand with --link."""
+    from ingest.service import link_by_hand, unlinked
+
+    s = settings_of(ctx)
+    if link is not None:
+        link_by_hand(s, link[0], link[1])
+        out.print(f"已关联 / linked: {link[0]} → {link[1]}")
+        return
+    rows = unlinked(s)
+    if as_json:
+        for r in rows:
+            emit_json(r)
+        return
+    for r in rows:
+        out.print(f"{r['id']:>6}  {r['link_state']:<9} {r['original_name']}  "
+                  f"candidates: {r['candidates'] or '-'}")
+    out.print(f"待处理 / waiting: {len(rows)}")
+
+
+def main() -> None:
+    """Console entry point: run the app, turn our errors into messages and exit codes."""
+    lang = "en" if os.environ.get("PAPERVAULT_LANGUAGE", "zh") == "en" else "zh"
+    try:
+        app(standalone_mode=False)
+    except PapervaultError as e:
+        err.print(f"[red]错误 error:[/] {e.message(lang)}")
+        sys.exit(e.exit_code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except Exception as e:  # click usage errors
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise
+
+
+# Command groups that live in their own modules register themselves on import.
+from ingest import cli_archive  # noqa: E402,F401

@@ -1,0 +1,8 @@
+"""Archive commands for records officers and auditors (search, show, get, coverage …).
+
+Each command registers itself on :data:`ingest.cli.app`.
+"""
+
+from __future__ import annotations
+
+from ingest.cli import app  # noqa: F401

@@ -1,0 +1,18 @@
+"""Errors of the capture pipeline that send a file to quarantine."""
+
+from __future__ import annotations
+
+from config.errors import PapervaultError
+
+
+class Rejected(PapervaultError):
+    """The file cannot be archived as it is; the key says why in a clerk's words."""
+
+    exit_code = 65  # EX_DATAERR
+    http_status = 422
+
+
+class OcrFailed(PapervaultError):
+    """Tesseract or the renderer failed on a stored document."""
+
+    key = "ocr_failed"

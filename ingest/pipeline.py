@@ -1,0 +1,184 @@
+"""Capture: durability first. A dropped file becomes an encrypted, verified object and a
+row in the index before its source leaves the inbox.
+
+    triage → fingerprint → duplicate? → seal + upload → verify → record → remove source
+
+Expected outcomes are values (:class:`Stored`, :class:`Duplicate`, :class:`Quarantined`,
+:class:`Retry`); only programming errors escape as exceptions.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.errors import TransientError
+from index import documents
+from index.db import session_scope
+from index.models import Document, Verification, utcnow
+from ingest.errors import Rejected
+from ingest.quarantine import display_name, quarantine
+from ingest.stages.fingerprint import sha256_file
+from ingest.stages.triage import Limits, triage
+from storage.errors import DiskFull, IntegrityError
+from storage.objects import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stored:
+    path: str
+    sha256: str
+    document_id: int
+    outcome: str = "stored"
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    path: str
+    sha256: str
+    document_id: int
+    outcome: str = "duplicate"
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    path: str
+    reason_code: str
+    reason: str
+    sha256: str | None = None
+    moved_to: str | None = None
+    outcome: str = "quarantined"
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Transient trouble: the source stays where it is and is tried again later."""
+
+    path: str
+    reason: str
+    sha256: str | None = None
+    outcome: str = "retry"
+
+
+Outcome = Stored | Duplicate | Quarantined | Retry
+
+
+@dataclass(frozen=True)
+class CaptureContext:
+    engine: Engine
+    store: ObjectStore
+    limits: Limits
+    inbox: Path
+    quarantine_dir: Path
+    done_dir: Path
+    after_store: str = "delete"
+    extra_ignored: frozenset[str] = field(default_factory=frozenset)
+
+
+def capture(path: Path, ctx: CaptureContext) -> Outcome:
+    """Take one file from the inbox into the archive, or say why not."""
+    name = display_name(path)
+    sha: str | None = None
+    try:
+        triaged = triage(path, ctx.limits)
+        sha = sha256_file(path)
+        with session_scope(ctx.engine) as s:
+            existing = documents.find_by_sha(s, sha)
+            if existing is not None:
+                assert existing.id is not None
+                documents.record_event(s, name, "duplicate", sha, existing.id)
+                dup = Duplicate(name, sha, existing.id)
+        if existing is not None:
+            _dispose(path, ctx)
+            return dup
+        with path.open("rb") as f:
+            obj = ctx.store.put_file(f)
+        if obj.sha256 != sha:
+            # The scanner is still writing: try again once the file has settled.
+            return _retry(ctx, name, "file changed while being stored", sha)
+        ctx.store.verify(obj.name, obj.wrapped, sha)
+        doc = Document(
+            sha256=sha, size=triaged.size, original_name=path.name,
+            source_folder=_folder(path, ctx.inbox), media_type=triaged.media_type,
+            page_count=triaged.pages, object_name=obj.name, object_size=obj.size,
+            wrapped_key=obj.wrapped.blob, key_id=obj.wrapped.key_id,
+            verify_state="verified", verified_at=utcnow(),
+        )
+        with session_scope(ctx.engine) as s:
+            documents.add_document(s, doc)
+            assert doc.id is not None
+            s.add(Verification(document_id=doc.id, object_name=obj.name, ok=True,
+                               detail="read back and checked at capture"))
+            documents.record_event(s, name, "stored", sha, doc.id)
+        assert doc.id is not None
+        _dispose(path, ctx)
+        return Stored(name, sha, doc.id)
+    except Rejected as e:
+        return _quarantine(path, ctx, e.key, e.params, sha)
+    except FileNotFoundError:
+        return Retry(name, "file vanished before it was stored", sha)
+    except (TransientError, IntegrityError) as e:
+        # A failed read-back is the store's fault, not the file's: keep it and retry.
+        return _retry(ctx, name, e.message("en"), sha)
+    except SQLAlchemyError as e:
+        return _retry(ctx, name, f"database: {type(e).__name__}", sha)
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            return _retry(ctx, name, DiskFull().message("en"), sha)
+        if e.errno in (errno.EACCES, errno.EPERM):
+            return _quarantine(path, ctx, "unreadable", {}, sha)
+        return _retry(ctx, name, f"{type(e).__name__}: {e.strerror}", sha)
+
+
+def _folder(path: Path, inbox: Path) -> str:
+    try:
+        return str(path.parent.relative_to(inbox))
+    except ValueError:
+        return ""
+
+
+def _dispose(path: Path, ctx: CaptureContext) -> None:
+    """Remove the source only now that its copy is stored and verified (or a duplicate)."""
+    if ctx.after_store == "move":
+        target = ctx.done_dir / _folder(path, ctx.inbox) / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), str(target))
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _retry(ctx: CaptureContext, name: str, reason: str, sha: str | None) -> Retry:
+    log.warning("will retry %s: %s", name, reason)
+    try:
+        with session_scope(ctx.engine) as s:
+            documents.record_event(s, name, "retry", sha, reason=reason)
+    except (TransientError, SQLAlchemyError):
+        log.warning("could not record the retry of %s", name)
+    return Retry(name, reason, sha)
+
+
+def _quarantine(
+    path: Path, ctx: CaptureContext, key: str, params: dict[str, object], sha: str | None
+) -> Outcome:
+    name = display_name(path)
+    try:
+        target = quarantine(path, ctx.inbox, ctx.quarantine_dir, key, params, sha)
+    except FileNotFoundError:
+        return Retry(name, "file vanished before it could be quarantined", sha)
+    except OSError as e:
+        return _retry(ctx, name, f"cannot move to quarantine: {e.strerror}", sha)
+    err = Rejected(key, **params)
+    try:
+        with session_scope(ctx.engine) as s:
+            documents.record_event(s, name, "quarantined", sha, reason=err.message("en"))
+    except (TransientError, SQLAlchemyError):
+        log.warning("quarantined %s but could not record it", name)
+    return Quarantined(name, key, err.message("zh"), sha, display_name(target))

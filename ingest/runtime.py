@@ -1,0 +1,156 @@
+"""Wiring at the edge: turn :class:`Settings` into engines, stores and stage configs.
+
+The only module (besides the CLI and the web app factory) that reads the whole settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from config.errors import ConfigError
+from config.settings import Settings
+from index.db import make_engine, upgrade
+from ingest.daemon import WatchConfig
+from ingest.pipeline import CaptureContext
+from ingest.stages.triage import Limits
+from ingest.worker import WorkerConfig
+from storage.crypto import load_master_key
+from storage.errors import StorageUnavailable
+from storage.localserver import LocalS3, start_local_s3
+from storage.objects import ObjectStore, S3Location, make_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    store: ObjectStore
+
+    def capture_context(self) -> CaptureContext:
+        s = self.settings
+        return CaptureContext(
+            engine=self.engine, store=self.store, limits=limits(s), inbox=s.inbox,
+            quarantine_dir=s.quarantine_dir, done_dir=s.done_dir,
+            after_store=s.watch.after_store,
+        )
+
+    def watch_config(self) -> WatchConfig:
+        w = self.settings.watch
+        return WatchConfig(
+            inbox=self.settings.inbox, stable_seconds=w.stable_seconds, polling=w.polling,
+            poll_interval=w.poll_interval, rescan_interval=w.rescan_interval,
+            ignore_suffixes=tuple(w.ignore_suffixes), ignore_prefixes=tuple(w.ignore_prefixes),
+            retry_initial=w.retry_initial, retry_max=w.retry_max,
+            status_file=run_dir(self.settings) / "capture.json",
+        )
+
+    def worker_config(self) -> WorkerConfig:
+        o = self.settings.ocr
+        return WorkerConfig(
+            langs=o.langs, dpi=o.dpi, processes=max(1, o.workers),
+            page_timeout=o.page_timeout, text_layer_min_chars=o.text_layer_min_chars,
+            lease_seconds=o.lease_seconds, max_attempts=o.max_attempts,
+            client_patterns=tuple(self.settings.link.client_patterns),
+            record_patterns=tuple(self.settings.link.record_patterns),
+            private_dir=self.settings.staging_dir / "ocr",
+        )
+
+
+def run_dir(settings: Settings) -> Path:
+    d = settings.path(Path("run"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def limits(s: Settings) -> Limits:
+    lim = s.limits
+    return Limits(lim.max_bytes, lim.max_pages, lim.max_pixels, lim.max_page_points,
+                  lim.min_pixels_side)
+
+
+def s3_location(s: Settings) -> S3Location:
+    return S3Location(
+        endpoint=s.s3.endpoint, bucket=s.s3.bucket,
+        access_key=s.s3.access_key.get_secret_value(),
+        secret_key=s.s3.secret_key.get_secret_value(), secure=s.s3.secure, region=s.s3.region,
+    )
+
+
+def open_store(s: Settings) -> ObjectStore:
+    master = load_master_key(
+        s.path(s.crypto.master_key_file) if s.crypto.master_key_file else None,
+        s.crypto.master_key.get_secret_value() if s.crypto.master_key else None,
+    )
+    staging = s.staging_dir / "seal"
+    return ObjectStore(make_client(s3_location(s)), s.s3.bucket, master, staging)
+
+
+def open_runtime(s: Settings, migrate: bool = True) -> Runtime:
+    """Engine (schema upgraded) and object store for one process."""
+    engine = make_engine(s.db_url)
+    if migrate:
+        upgrade(engine)
+    return Runtime(settings=s, engine=engine, store=open_store(s))
+
+
+@contextlib.contextmanager
+def local_s3(s: Settings, wait_bucket: bool = True) -> Iterator[LocalS3 | None]:
+    """Start this instance's S3 server if configured and not already running (by ``up``)."""
+    if not s.s3.local_server:
+        yield None
+        return
+    host, _, port = s.s3.endpoint.rpartition(":")
+    if host not in ("127.0.0.1", "localhost") or not port.isdigit():
+        raise ConfigError(detail="s3.local_server needs s3.endpoint = 127.0.0.1:PORT")
+    store = open_store(s)
+    try:
+        store.ping()
+        yield None  # someone (papervault up) already runs it
+        return
+    except StorageUnavailable:
+        pass
+    server = start_local_s3(
+        s.path(s.s3.local_data_dir), int(port), s.s3.access_key.get_secret_value(),
+        s.s3.secret_key.get_secret_value(),
+    )
+    try:
+        if wait_bucket:
+            _wait_bucket(store, server)
+        yield server
+    finally:
+        server.stop()
+
+
+def _wait_bucket(store: ObjectStore, server: LocalS3, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            store.ensure_bucket()
+            return
+        except StorageUnavailable:
+            if time.monotonic() > deadline or not server.alive():
+                raise
+            time.sleep(0.2)
+
+
+def audit_key(s: Settings) -> bytes:
+    """The audit chain's HMAC key from its file (0600), created on first use."""
+    import os
+    import secrets
+
+    path = s.path(s.crypto.audit_key_file)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()

@@ -1,0 +1,235 @@
+"""Long-running services and the CLI's heavier commands, wired from settings."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+from sqlmodel import col, select
+
+from config.errors import NotFound, TransientError
+from config.settings import Settings
+from index.db import session_scope
+from index.models import Client, Document
+from index.status import status
+from ingest.daemon import Capturer, walk_inbox
+from ingest.pipeline import Outcome, capture
+from ingest.runtime import Runtime, audit_key, local_s3, open_runtime, run_dir
+from ingest.stages.ocr import check_tesseract
+from ingest.worker import Worker, clean_private_dir, make_pool
+
+log = logging.getLogger(__name__)
+
+
+def outcome_dict(o: Outcome) -> dict[str, Any]:
+    d: dict[str, Any] = {"path": o.path, "sha256": o.sha256, "outcome": o.outcome}
+    if hasattr(o, "document_id"):
+        d["document_id"] = o.document_id
+    if hasattr(o, "reason"):
+        d["reason"] = o.reason
+    if hasattr(o, "reason_code"):
+        d["reason_code"] = o.reason_code
+    return d
+
+
+def _expand(paths: list[Path], rt: Runtime) -> Iterator[Path]:
+    from dataclasses import replace
+
+    for p in paths:
+        if p.is_dir() and not p.is_symlink():
+            yield from walk_inbox(replace(rt.watch_config(), inbox=p))
+        else:
+            yield p
+
+
+def ingest_paths(s: Settings, paths: list[Path], progress: Progress,
+                 drain_ocr: bool = False) -> list[dict[str, Any]]:
+    """Capture the given files and folders once; optionally run OCR until the queue is empty."""
+    with local_s3(s):
+        rt = open_runtime(s)
+        rt.store.ensure_bucket()
+        files = list(_expand(paths, rt))
+        task = progress.add_task("ingest", total=len(files))
+        results = []
+        for f in files:
+            base = f.parent if f.parent.is_dir() else Path()
+            ctx = rt.capture_context()
+            from dataclasses import replace
+
+            # Back-scans come from anywhere: folders above the file name the batch.
+            ctx = replace(ctx, inbox=base if not f.is_relative_to(s.inbox) else s.inbox)
+            results.append(outcome_dict(capture(f, ctx)))
+            progress.advance(task)
+        if drain_ocr:
+            _drain(rt)
+        return results
+
+
+def _drain(rt: Runtime) -> None:
+    cfg = rt.worker_config()
+    check_tesseract(cfg.langs)
+    clean_private_dir(cfg.private_dir)
+    with make_pool(cfg) as pool:
+        w = Worker(rt.engine, rt.store, cfg, pool)
+        while w.run_once():
+            pass
+
+
+def run_worker(s: Settings, drain: bool = False, stop: threading.Event | None = None) -> None:
+    """Claim OCR jobs until stopped (or, with ``drain``, until the queue is empty)."""
+    stop = stop or _stop_on_signals()
+    with local_s3(s):
+        rt = open_runtime(s)
+        cfg = rt.worker_config()
+        check_tesseract(cfg.langs)
+        clean_private_dir(cfg.private_dir)
+        _worker_loop(rt, stop, drain)
+
+
+def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False) -> None:
+    cfg = rt.worker_config()
+    from index import jobs
+
+    with make_pool(cfg) as pool:
+        # As many jobs in flight as page processes, so one-page documents fill every core.
+        workers = [Worker(rt.engine, rt.store, cfg, pool) for _ in range(cfg.processes)]
+
+        def loop(w: Worker) -> None:
+            idle = 0.5
+            while not stop.is_set():
+                try:
+                    busy = w.run_once()
+                except TransientError as e:
+                    log.warning("worker: %s", e)
+                    busy = False
+                if not busy:
+                    if drain:
+                        return
+                    stop.wait(idle)
+            jobs.release_worker(rt.engine, w.name)
+
+        threads = [threading.Thread(target=loop, args=(w,), name=f"ocr-{i}")
+                   for i, w in enumerate(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("signal %s: finishing the work in hand", signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def run_up(s: Settings) -> None:
+    """The main job: local S3 (if configured), capture, OCR worker and the web app."""
+    stop = _stop_on_signals()
+    with local_s3(s) as server:
+        rt = open_runtime(s)
+        rt.store.ensure_bucket()
+        check_tesseract(s.ocr.langs)
+        clean_private_dir(rt.worker_config().private_dir)
+        capturer = Capturer(rt.watch_config(), rt.capture_context())
+        threads = [
+            threading.Thread(target=capturer.run, name="capture"),
+            threading.Thread(target=_worker_loop, args=(rt, stop), name="worker"),
+        ]
+        web = _start_web(s, stop)
+        if web is not None:
+            threads.append(web)
+        for t in threads:
+            t.start()
+        log.info("papervault up: inbox %s%s", s.inbox,
+                 f", S3 on {server.endpoint}" if server else "")
+        with contextlib.suppress(KeyboardInterrupt):
+            while not stop.is_set():
+                stop.wait(0.5)
+        capturer.stop()
+        for t in threads:
+            t.join()
+        log.info("papervault stopped cleanly")
+
+
+def _start_web(s: Settings, stop: threading.Event) -> threading.Thread | None:
+    if not s.web.enabled:
+        return None
+    try:
+        from index.web.app import create_app
+    except ImportError:
+        return None
+    import uvicorn
+
+    config = uvicorn.Config(create_app(s), host=s.web.host, port=s.web.port, log_level="warning")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+
+    def serve() -> None:
+        t = threading.Thread(target=server.run, name="web-server")
+        t.start()
+        stop.wait()
+        server.should_exit = True
+        t.join()
+
+    return threading.Thread(target=serve, name="web")
+
+
+def gather_status(s: Settings) -> dict[str, Any]:
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        data = status(session)
+    capture_file = run_dir(s) / "capture.json"
+    if capture_file.exists():
+        try:
+            cap = json.loads(capture_file.read_text(encoding="utf-8"))
+            cap["age_seconds"] = round(time.time() - cap.get("updated", 0), 1)
+            data["capture"] = cap
+        except (ValueError, OSError):
+            pass
+    return data
+
+
+def unlinked(s: Settings) -> list[dict[str, Any]]:
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        docs = session.exec(
+            select(Document).where(col(Document.link_state).in_(["unlinked", "ambiguous"]))
+            .order_by(col(Document.id))
+        ).all()
+        return [{"id": d.id, "link_state": d.link_state, "original_name": d.original_name,
+                 "candidates": d.candidates, "ingested_at": d.ingested_at} for d in docs]
+
+
+def link_by_hand(s: Settings, doc_id: int, client_id: str) -> None:
+    from index import audit
+
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        doc = session.get(Document, doc_id)
+        if doc is None:
+            raise NotFound(what=f"document {doc_id}")
+        client = session.get(Client, client_id.upper())
+        if client is None:
+            raise NotFound(what=f"client {client_id}")
+        before = doc.client_id
+        doc.client_id = client.client_id
+        doc.link_state = "linked"
+        doc.link_source = "manual"
+        session.add(doc)
+        audit.record(session, audit_key(s), s.actor, "link", f"document:{doc_id}",
+                     {"from": before, "to": client.client_id})

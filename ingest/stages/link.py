@@ -1,0 +1,88 @@
+"""Find client IDs and 档号 in file names, folder names, barcodes and OCR text, and decide
+the link. Pure functions: the register look-ups are passed in.
+
+Chinese text has no word boundaries, so patterns are matched anywhere (``保单号ABC123号``)
+after folding full-width forms; then only IDs that exist in the registers count.
+A document is linked only when exactly one client results; otherwise it waits for review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ingest.stages.text import fold
+
+
+@dataclass(frozen=True)
+class Found:
+    value: str
+    source: str  # barcode | filename | folder | text
+
+
+@dataclass(frozen=True)
+class LinkDecision:
+    state: str  # linked | unlinked | ambiguous
+    client_id: str | None
+    record_no: str | None
+    source: str | None
+    candidates: tuple[str, ...]
+
+
+def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in patterns]
+
+
+def find_ids(sources: dict[str, str], patterns: list[re.Pattern[str]]) -> list[Found]:
+    """Every pattern match in every source text, folded, in source order, de-duplicated."""
+    seen: set[tuple[str, str]] = set()
+    found: list[Found] = []
+    for source, raw in sources.items():
+        text = fold(raw)
+        # OCR often splits an ID across a space or a line break; also try without them.
+        for candidate_text in (text, re.sub(r"\s+", "", text)):
+            for pat in patterns:
+                for m in pat.finditer(candidate_text):
+                    key = (m.group(0), source)
+                    if key not in seen:
+                        seen.add(key)
+                        found.append(Found(m.group(0), source))
+    return found
+
+
+def decide(
+    client_hits: list[Found],
+    record_hits: list[Found],
+    client_exists: Callable[[str], str | None],
+    record_client: Callable[[str], str | None | bool],
+) -> LinkDecision:
+    """Link when the registered IDs found point at exactly one client; never guess.
+
+    ``client_exists`` maps an ID or policy number to its client ID (None if unknown);
+    ``record_client`` maps a 档号 to its client ID, ``True`` for a known record with no
+    client, or None if the 档号 is not registered.
+    """
+    clients: dict[str, str] = {}
+    records: dict[str, str] = {}
+    for hit in client_hits:
+        cid = client_exists(hit.value)
+        if cid is not None:
+            clients.setdefault(cid, hit.source)
+    for hit in record_hits:
+        owner = record_client(hit.value)
+        if owner is None:
+            continue
+        records.setdefault(hit.value, hit.source)
+        if isinstance(owner, str):
+            clients.setdefault(owner, hit.source)
+    candidates = tuple(sorted(clients)) + tuple(sorted(records))
+    record_no = next(iter(records)) if len(records) == 1 else None
+    if len(clients) == 1 and len(records) <= 1:
+        cid, source = next(iter(clients.items()))
+        return LinkDecision("linked", cid, record_no, source, candidates)
+    if not clients and len(records) == 1:
+        rec, source = next(iter(records.items()))
+        return LinkDecision("linked", None, rec, source, candidates)
+    state = "unlinked" if not clients and not records else "ambiguous"
+    return LinkDecision(state, None, None, None, candidates)

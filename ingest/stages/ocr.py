@@ -1,0 +1,120 @@
+"""The tesseract adapter: one page per call, one thread per process.
+
+A single tesseract run writes the text, the word confidences (TSV) and a one-page PDF
+with an invisible text layer: the page is never recognised twice.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytesseract
+from pytesseract.pytesseract import TesseractError, TesseractNotFoundError, run_tesseract
+
+from config.errors import DependencyMissing
+from ingest.errors import OcrFailed
+from ingest.stages import rasterize
+from ingest.stages.text import clean_ocr_text
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """Everything a page worker needs; plain values so it pickles to another process."""
+
+    source: str
+    media_type: str
+    page_no: int  # 1-based
+    dpi: int
+    langs: str
+    workdir: str
+    timeout: float
+    text_layer_min_chars: int
+
+
+@dataclass(frozen=True)
+class PageResult:
+    page_no: int
+    text: str
+    confidence: float | None
+    source: str  # ocr | text_layer
+    pdf: str | None  # one-page searchable PDF, None when the original page is reused
+    width_px: int | None
+    height_px: int | None
+    dpi: int | None
+
+
+def init_worker_process(tmpdir: str) -> None:
+    """Process-pool initializer: one tesseract thread, temp files in the private dir."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    tempfile.tempdir = tmpdir
+
+
+def check_tesseract(langs: str) -> None:
+    """Fail at start-up, with the fix, if tesseract or a language pack is missing."""
+    try:
+        installed = set(pytesseract.get_languages(config=""))
+    except (TesseractNotFoundError, OSError) as e:
+        raise DependencyMissing(detail="tesseract (apt-get install tesseract-ocr)") from e
+    missing = [lang for lang in langs.split("+") if lang not in installed]
+    if missing:
+        pkgs = " ".join(f"tesseract-ocr-{m.replace('_', '-')}" for m in missing)
+        raise DependencyMissing(detail=f"tesseract languages {missing} (apt-get install {pkgs})")
+
+
+def ocr_page(task: PageTask) -> PageResult:
+    """Recognise one page: reuse a PDF's own text layer, else render and run tesseract."""
+    src = Path(task.source)
+    workdir = Path(task.workdir)
+    if task.media_type == "pdf":
+        own = rasterize.text_layer(src, task.page_no, task.timeout)
+        if len("".join(own.split())) >= task.text_layer_min_chars:
+            return PageResult(task.page_no, clean_ocr_text(own), None, "text_layer", None,
+                              None, None, None)
+        image = rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir, task.timeout)
+        dpi = task.dpi
+    else:
+        image, dpi = rasterize.image_page(src, task.page_no - 1, workdir, task.dpi)
+    try:
+        return _tesseract(image, task, dpi, workdir)
+    finally:
+        if image != src:
+            image.unlink(missing_ok=True)
+
+
+def _tesseract(image: Path, task: PageTask, dpi: int, workdir: Path) -> PageResult:
+    base = workdir / f"ocr-{task.page_no:05d}"
+    try:
+        run_tesseract(
+            str(image), str(base), "txt pdf", task.langs,
+            config=f"--dpi {dpi} -c tessedit_create_tsv=1", timeout=int(task.timeout),
+        )
+    except (TesseractError, RuntimeError) as e:
+        raise OcrFailed(detail=f"page {task.page_no}: tesseract {e}") from e
+    text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
+    tsv = base.with_suffix(".tsv")
+    confidence, width, height = _tsv_summary(tsv.read_text(encoding="utf-8", errors="replace"))
+    base.with_suffix(".txt").unlink()
+    tsv.unlink()
+    return PageResult(task.page_no, clean_ocr_text(text), confidence, "ocr",
+                      str(base.with_suffix(".pdf")), width, height, dpi)
+
+
+def _tsv_summary(tsv: str) -> tuple[float | None, int | None, int | None]:
+    """Mean word confidence and the page size in pixels from tesseract's TSV."""
+    confs: list[float] = []
+    width = height = None
+    for line in tsv.splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) < 12:
+            continue
+        if cols[0] == "1":
+            width, height = int(cols[8]), int(cols[9])
+        if cols[0] == "5" and cols[11].strip():
+            conf = float(cols[10])
+            if conf >= 0:
+                confs.append(conf)
+    return (round(statistics.fmean(confs), 1) if confs else None), width, height

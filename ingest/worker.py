@@ -1,0 +1,207 @@
+"""The OCR worker: claim a job, decrypt the original into a private folder, recognise its
+pages in parallel processes, link it, store the searchable PDF, index the text.
+
+    claim → fetch → pages (rasterize → OCR, in processes) → link → searchable PDF → index
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import uuid
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, delete
+
+from config.errors import PapervaultError, TransientError
+from index import documents, jobs
+from index.db import session_scope
+from index.models import Document, Page, utcnow
+from ingest.stages import link
+from ingest.stages.ocr import PageResult, PageTask, init_worker_process, ocr_page
+from ingest.stages.searchable_pdf import assemble
+from storage.crypto import WrappedKey
+from storage.objects import ObjectStore
+
+log = logging.getLogger(__name__)
+
+_EXT = {"pdf": ".pdf", "tiff": ".tif", "jpeg": ".jpg", "png": ".png"}
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    langs: str
+    dpi: int
+    processes: int
+    page_timeout: float
+    text_layer_min_chars: int
+    lease_seconds: float
+    max_attempts: int
+    client_patterns: tuple[str, ...]
+    record_patterns: tuple[str, ...]
+    private_dir: Path
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def clean_private_dir(private_dir: Path) -> None:
+    """Remove plaintext a crashed worker left behind, and (re)create the folder 0700."""
+    if private_dir.exists():
+        shutil.rmtree(private_dir, ignore_errors=True)
+    private_dir.mkdir(parents=True, mode=0o700)
+    private_dir.chmod(0o700)
+
+
+def make_pool(cfg: WorkerConfig) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=cfg.processes, initializer=init_worker_process,
+        initargs=(str(cfg.private_dir),),
+    )
+
+
+class Worker:
+    """Claims jobs until stopped; pages of all its jobs share one process pool."""
+
+    def __init__(self, engine: Engine, store: ObjectStore, cfg: WorkerConfig,
+                 pool: Executor) -> None:
+        self.engine = engine
+        self.store = store
+        self.cfg = cfg
+        self.pool = pool
+        self.name = worker_name()
+        self.client_patterns = link.compile_patterns(cfg.client_patterns)
+        self.record_patterns = link.compile_patterns(cfg.record_patterns)
+
+    def run_once(self) -> bool:
+        """Claim and process one job; False when the queue is empty."""
+        claim = jobs.claim(self.engine, self.name, self.cfg.lease_seconds)
+        if claim is None:
+            return False
+        stop_beat = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(claim, stop_beat), daemon=True)
+        beat.start()
+        try:
+            self.process(claim)
+        except TransientError as e:
+            log.warning("job %s: %s; will retry", claim.job_id, e)
+            jobs.release(self.engine, claim, self.name, str(e), retry_in=30.0)
+        except PapervaultError as e:
+            self._failed(claim, e.message("en"))
+        except Exception as e:  # a bug must not kill the worker: record it on the job
+            log.exception("job %s failed", claim.job_id)
+            self._failed(claim, f"{type(e).__name__}: {e}")
+        finally:
+            stop_beat.set()
+            beat.join()
+        return True
+
+    def _heartbeat(self, claim: jobs.Claim, stop: threading.Event) -> None:
+        interval = max(1.0, self.cfg.lease_seconds / 3)
+        while not stop.wait(interval):
+            try:
+                jobs.heartbeat(self.engine, claim, self.name, self.cfg.lease_seconds)
+            except TransientError:
+                log.warning("heartbeat for job %s failed", claim.job_id)
+
+    def _failed(self, claim: jobs.Claim, reason: str) -> None:
+        retry = 30.0 * claim.attempts if claim.attempts < self.cfg.max_attempts else None
+        jobs.release(self.engine, claim, self.name, reason, retry_in=retry)
+        if retry is None:
+            with session_scope(self.engine) as s:
+                doc = s.get(Document, claim.document_id)
+                if doc is not None:
+                    doc.state = "ocr_failed"
+                    doc.link_state = "unlinked" if doc.link_state == "pending" else doc.link_state
+
+    def process(self, claim: jobs.Claim) -> None:
+        with session_scope(self.engine) as s:
+            doc = s.get(Document, claim.document_id)
+        if doc is None:
+            raise PapervaultError("not_found", what=f"document {claim.document_id}")
+        workdir = Path(tempfile.mkdtemp(prefix=f"job{claim.job_id}-", dir=self.cfg.private_dir))
+        try:
+            original = workdir / ("original" + _EXT.get(doc.media_type, ".bin"))
+            self.store.download(doc.object_name, WrappedKey(doc.wrapped_key, doc.key_id), original)
+            pages = self._ocr_pages(original, doc, workdir)
+            decision = self._link(doc, pages)
+            searchable = assemble(pages, original if doc.media_type == "pdf" else None,
+                                  workdir / "searchable.pdf")
+            with searchable.open("rb") as f:
+                obj = self.store.put_file(f, kind="s")
+            self.store.verify(obj.name, obj.wrapped, obj.sha256)
+            self._save(claim, doc, pages, decision, obj.name, obj.wrapped, obj.sha256)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _ocr_pages(self, original: Path, doc: Document, workdir: Path) -> list[PageResult]:
+        tasks = [
+            PageTask(str(original), doc.media_type, n, self.cfg.dpi, self.cfg.langs,
+                     str(workdir), self.cfg.page_timeout, self.cfg.text_layer_min_chars)
+            for n in range(1, (doc.page_count or 1) + 1)
+        ]
+        return list(self.pool.map(ocr_page, tasks))
+
+    def _link(self, doc: Document, pages: list[PageResult]) -> link.LinkDecision:
+        sources = {
+            "filename": doc.original_name,
+            "folder": doc.source_folder,
+            "text": "\n".join(p.text for p in pages),
+        }
+        client_hits = link.find_ids(sources, self.client_patterns)
+        record_hits = link.find_ids(sources, self.record_patterns)
+        with session_scope(self.engine) as s:
+            return link.decide(
+                client_hits, record_hits,
+                lambda v: documents.client_for(s, v),
+                lambda v: documents.record_owner(s, v),
+            )
+
+    def _save(self, claim: jobs.Claim, doc: Document, pages: list[PageResult],
+              decision: link.LinkDecision, name: str, wrapped: WrappedKey, sha: str) -> None:
+        with session_scope(self.engine) as s:
+            row = s.get(Document, doc.id)
+            assert row is not None and row.id is not None
+            if not jobs.finish(s, claim, self.name):
+                # Our lease was taken over: the other worker's result stands.
+                self.store.delete(name)
+                return
+            s.execute(delete(Page).where(col(Page.document_id) == row.id))
+            for p in pages:
+                s.add(Page(document_id=row.id, page_no=p.page_no, text=p.text,
+                           confidence=p.confidence, source=p.source, width_px=p.width_px,
+                           height_px=p.height_px, dpi=p.dpi))
+            row.text = "\n\f\n".join(p.text for p in sorted(pages, key=lambda p: p.page_no))
+            row.state = "indexed"
+            row.ocr_at = utcnow()
+            if row.link_source != "manual":
+                row.link_state = decision.state
+                row.client_id = decision.client_id
+                row.record_no = decision.record_no
+                row.link_source = decision.source
+            row.candidates = " ".join(decision.candidates)[:2048]
+            row.searchable_object_name = name
+            row.searchable_wrapped_key = wrapped.blob
+            row.searchable_key_id = wrapped.key_id
+            row.searchable_sha256 = sha
+            row.warnings = json.dumps(_warnings(pages), ensure_ascii=False)
+            s.add(row)
+
+
+def _warnings(pages: list[PageResult]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for p in pages:
+        if p.source == "ocr" and not p.text.strip():
+            out.append({"page": p.page_no, "code": "blank_page"})
+        elif p.confidence is not None and p.confidence < 40:
+            out.append({"page": p.page_no, "code": "low_confidence", "value": p.confidence})
+    return out

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite against real tesseract, a real S3 server (SeaweedFS on loopback),
+# SQLite and PostgreSQL (127.0.0.1:5432, database test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/python -m pytest "$@"

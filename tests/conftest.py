@@ -1,0 +1,174 @@
+"""Shared fixtures: a real S3 server (SeaweedFS on loopback, once per session, a fresh
+bucket per test), SQLite and PostgreSQL engines, instance settings, sample files."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings, load_settings
+from index.db import make_engine, upgrade
+from storage.crypto import new_master_keyset, parse_master_key, write_master_key_file
+from storage.localserver import LocalS3, free_port, start_local_s3
+from storage.objects import ObjectStore, S3Location, make_client
+
+TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+if not TESTDATA.exists():
+    TESTDATA = Path(os.environ.get("PAPERVAULT_TESTDATA", "/work/shared/testdata"))
+PG_URL = os.environ.get("PAPERVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+S3_ACCESS = "pvtest" + secrets.token_hex(4)
+S3_SECRET = secrets.token_urlsafe(24)
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 30.0,
+               interval: float = 0.05) -> object:
+    """Poll ``predicate`` until truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    if not TESTDATA.exists():
+        pytest.fail(f"shared test data not found at {TESTDATA}")
+    return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3]:
+    server = start_local_s3(tmp_path_factory.mktemp("s3"), free_port(), S3_ACCESS, S3_SECRET)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_location(s3_server: LocalS3) -> S3Location:
+    bucket = "t-" + uuid.uuid4().hex[:12]
+    loc = S3Location(endpoint=s3_server.endpoint, bucket=bucket, access_key=S3_ACCESS,
+                     secret_key=S3_SECRET)
+    client = make_client(loc)
+    deadline = time.monotonic() + 30
+    while True:  # the volume server may still be registering right after start
+        try:
+            client.make_bucket(bucket_name=bucket)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    return loc
+
+
+@pytest.fixture(scope="session")
+def master_keyset() -> str:
+    return new_master_keyset()
+
+
+@pytest.fixture
+def store(s3_location: S3Location, master_keyset: str, tmp_path: Path) -> ObjectStore:
+    return ObjectStore(make_client(s3_location), s3_location.bucket,
+                       parse_master_key(master_keyset), tmp_path / "staging")
+
+
+def _pg_available() -> bool:
+    try:
+        eng = make_engine(PG_URL)
+        with eng.connect() as c:
+            c.execute(text("select 1"))
+        eng.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def fresh_pg_url() -> str:
+    """A new schema-isolated database on the local PostgreSQL (one per test)."""
+    name = "pvt_" + uuid.uuid4().hex[:10]
+    admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test using this runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'index.db'}"
+        return
+    if not _pg_available():
+        pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (database test)")
+    url = fresh_pg_url()
+    yield url
+    drop_pg(url)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def instance(tmp_path: Path, s3_location: S3Location, db_url: str,
+             master_keyset: str) -> Callable[..., Settings]:
+    """Settings for a self-contained instance in ``tmp_path`` on the shared S3 server."""
+    home = tmp_path / "inst"
+    home.mkdir()
+    write_master_key_file(home / "keys" / "master-keyset.json", master_keyset)
+
+    def make(**overrides: object) -> Settings:
+        base: dict[str, object] = {
+            "home": str(home),
+            "db": {"url": db_url},
+            "s3": {"endpoint": s3_location.endpoint, "bucket": s3_location.bucket,
+                   "access_key": S3_ACCESS, "secret_key": S3_SECRET},
+            "watch": {"stable_seconds": 0.3, "rescan_interval": 1.0, "retry_initial": 0.5,
+                      "retry_max": 2.0},
+            "ocr": {"workers": 2},
+        }
+        for k, v in overrides.items():
+            if isinstance(v, dict) and isinstance(base.get(k), dict):
+                base[k] = {**base[k], **v}  # type: ignore[dict-item]
+            else:
+                base[k] = v
+        return load_settings(None, **base)
+
+    return make
+
+
+@pytest.fixture
+def copy_sample(testdata: Path) -> Callable[[str, Path], Path]:
+    def copy(rel: str, dest_dir: Path, name: str | None = None) -> Path:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest = dest_dir / (name or Path(rel).name)
+        shutil.copyfile(testdata / rel, dest)
+        return dest
+
+    return copy
