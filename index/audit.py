@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
@@ -56,3 +57,16 @@ def verify_chain(session: Session, key: bytes) -> list[str]:
             problems.append(f"entry {e.id}: content was changed")
         prev, prev_id = e.hash, e.id
     return problems
+
+
+def load_audit_key(path: Path) -> bytes:
+    """The chain's HMAC key from its file (0600, beside the master key), made on first use."""
+    import os
+    import secrets
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()

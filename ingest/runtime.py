@@ -16,15 +16,16 @@ from sqlalchemy.engine import Engine
 
 from config.errors import ConfigError
 from config.settings import Settings
+from index.audit import load_audit_key
 from index.db import make_engine, upgrade
 from ingest.daemon import WatchConfig
 from ingest.pipeline import CaptureContext
 from ingest.stages.triage import Limits
 from ingest.worker import WorkerConfig
-from storage.crypto import load_master_key
 from storage.errors import StorageUnavailable
+from storage.factory import open_store
 from storage.localserver import LocalS3, start_local_s3
-from storage.objects import ObjectStore, S3Location, make_client
+from storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -77,23 +78,6 @@ def limits(s: Settings) -> Limits:
                   lim.min_pixels_side)
 
 
-def s3_location(s: Settings) -> S3Location:
-    return S3Location(
-        endpoint=s.s3.endpoint, bucket=s.s3.bucket,
-        access_key=s.s3.access_key.get_secret_value(),
-        secret_key=s.s3.secret_key.get_secret_value(), secure=s.s3.secure, region=s.s3.region,
-    )
-
-
-def open_store(s: Settings) -> ObjectStore:
-    master = load_master_key(
-        s.path(s.crypto.master_key_file) if s.crypto.master_key_file else None,
-        s.crypto.master_key.get_secret_value() if s.crypto.master_key else None,
-    )
-    staging = s.staging_dir / "seal"
-    return ObjectStore(make_client(s3_location(s)), s.s3.bucket, master, staging)
-
-
 def open_runtime(s: Settings, migrate: bool = True) -> Runtime:
     """Engine (schema upgraded) and object store for one process."""
     engine = make_engine(s.db_url)
@@ -142,15 +126,6 @@ def _wait_bucket(store: ObjectStore, server: LocalS3, timeout: float = 60.0) -> 
             time.sleep(0.2)
 
 
-def audit_key(s: Settings) -> bytes:
-    """The audit chain's HMAC key from its file (0600), created on first use."""
-    import os
-    import secrets
 
-    path = s.path(s.crypto.audit_key_file)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+def audit_key(s: Settings) -> bytes:
+    return load_audit_key(s.path(s.crypto.audit_key_file))

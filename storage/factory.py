@@ -1,0 +1,24 @@
+"""Build the object store from settings (used by the CLI, workers and the web app)."""
+
+from __future__ import annotations
+
+from config.settings import Settings
+from storage.crypto import load_master_key
+from storage.objects import ObjectStore, S3Location, make_client
+
+
+def s3_location(s: Settings) -> S3Location:
+    return S3Location(
+        endpoint=s.s3.endpoint, bucket=s.s3.bucket,
+        access_key=s.s3.access_key.get_secret_value(),
+        secret_key=s.s3.secret_key.get_secret_value(), secure=s.s3.secure, region=s.s3.region,
+    )
+
+
+def open_store(s: Settings) -> ObjectStore:
+    """The store for this process: master key from env or file, a private staging folder."""
+    master = load_master_key(
+        s.path(s.crypto.master_key_file) if s.crypto.master_key_file else None,
+        s.crypto.master_key.get_secret_value() if s.crypto.master_key else None,
+    )
+    return ObjectStore(make_client(s3_location(s)), s.s3.bucket, master, s.staging_dir / "seal")
