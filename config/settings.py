@@ -50,7 +50,7 @@ class OcrSettings(BaseModel):
     dpi: int = 300
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     page_timeout: float = 600.0
-    text_layer_min_chars: int = 20
+    text_layer_min_chars: int = 8
     lease_seconds: float = 300.0
     max_attempts: int = 3
     min_dpi_warning: int = 300
@@ -174,7 +174,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as e:
-            raise ConfigError(detail=f"{path} does not exist (papervault init DIR makes one)") from e
+            raise ConfigError(detail=f"{path} does not exist (papervault init makes one)") from e
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(detail=f"{path}: {e}") from e
         data.setdefault("home", str(path.resolve().parent))

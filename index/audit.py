@@ -50,7 +50,9 @@ def verify_chain(session: Session, key: bytes) -> list[str]:
         if e.id != prev_id + 1 and prev_id:
             problems.append(f"entries {prev_id + 1}..{e.id - 1} are missing (deleted)")
         if e.prev_hash != prev:
-            problems.append(f"entry {e.id}: does not follow entry {prev_id} (inserted or reordered)")
+            problems.append(
+                f"entry {e.id}: does not follow entry {prev_id} (inserted or reordered)"
+            )
         at = e.at
         want = _digest(key, e.prev_hash, at, e.actor, e.action, e.target, e.detail, e.origin)
         if not hmac.compare_digest(want, e.hash):

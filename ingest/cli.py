@@ -15,6 +15,7 @@ from rich.progress import Progress
 
 from config.errors import PapervaultError
 from config.logging import setup_logging
+from config.messages import Lang
 from config.settings import Settings, load_settings
 
 app = typer.Typer(help="papervault: 纸质档案数字化归档 / paper files into an encrypted archive",
@@ -187,7 +188,7 @@ def review(
 
 def main() -> None:
     """Console entry point: run the app, turn our errors into messages and exit codes."""
-    lang = "en" if os.environ.get("PAPERVAULT_LANGUAGE", "zh") == "en" else "zh"
+    lang: Lang = "en" if os.environ.get("PAPERVAULT_LANGUAGE", "zh") == "en" else "zh"
     try:
         app(standalone_mode=False)
     except PapervaultError as e:

@@ -53,16 +53,14 @@ def ignored(path: Path, cfg: WatchConfig) -> bool:
 def walk_inbox(cfg: WatchConfig) -> Iterator[Path]:
     """Every candidate entry below the inbox (not following links), hidden folders skipped."""
     for root, dirs, files in os.walk(cfg.inbox):
-        dirs[:] = [d for d in dirs if not d.startswith(cfg.ignore_prefixes)
-                   and not os.path.islink(os.path.join(root, d))]
-        for f in files:
-            p = Path(root) / f
+        here = Path(root)
+        # os.walk lists links to folders under dirs; never follow them, triage rejects them.
+        links = [d for d in dirs if (here / d).is_symlink()]
+        dirs[:] = [d for d in dirs if not d.startswith(cfg.ignore_prefixes) and d not in links]
+        for f in [*files, *links]:
+            p = here / f
             if not ignored(p, cfg):
                 yield p
-        for d in os.listdir(root):
-            p = Path(root) / d
-            if p.is_symlink() and p.is_dir() and not ignored(p, cfg):
-                yield p  # a link to a folder: quarantined by triage, never followed
 
 
 @dataclass

@@ -176,8 +176,8 @@ def _start_web(s: Settings, stop: threading.Event) -> threading.Thread | None:
     import uvicorn
 
     config = uvicorn.Config(create_app(s), host=s.web.host, port=s.web.port, log_level="warning")
+    # Run off the main thread, uvicorn leaves signal handling to us (the stop event).
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
 
     def serve() -> None:
         t = threading.Thread(target=server.run, name="web-server")

@@ -135,10 +135,12 @@ def encrypting_stream(
 ) -> BinaryIO:
     """A writable stream that seals everything written to it into ``destination``."""
     primitive = data_key.primitive(streaming_aead.StreamingAead)
-    return primitive.new_encrypting_stream(destination, _object_ad(object_name))
+    stream: BinaryIO = primitive.new_encrypting_stream(destination, _object_ad(object_name))
+    return stream
 
 
 def decrypting_stream(data_key: tink.KeysetHandle, source: BinaryIO, object_name: str) -> BinaryIO:
     """A readable stream of plaintext; tampered ciphertext raises on read."""
     primitive = data_key.primitive(streaming_aead.StreamingAead)
-    return primitive.new_decrypting_stream(source, _object_ad(object_name))
+    stream: BinaryIO = primitive.new_decrypting_stream(source, _object_ad(object_name))
+    return stream

@@ -105,7 +105,7 @@ def write_identities(path: Path, access_key: str, secret_key: str) -> None:
 def start_local_s3(
     data_dir: Path, port: int, access_key: str, secret_key: str, timeout: float = 60.0
 ) -> LocalS3:
-    """Start ``weed mini`` on ``127.0.0.1:port`` storing into ``data_dir``; wait until it answers."""
+    """Start ``weed mini`` on ``127.0.0.1:port`` storing in ``data_dir``; wait for it."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     identities = data_dir / "s3-identities.json"
     write_identities(identities, access_key, secret_key)

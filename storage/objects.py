@@ -116,7 +116,7 @@ class ObjectStore:
         self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
         digest = hashlib.sha256()
         try:
-            with tempfile.NamedTemporaryFile(dir=self.staging, prefix="seal-", suffix=".bin") as tmp:
+            with tempfile.NamedTemporaryFile(dir=self.staging, prefix="seal-") as tmp:
                 # The encrypting stream closes its destination; keep our own fd open.
                 with (
                     open(tmp.fileno(), "wb", closefd=False) as raw,
@@ -129,7 +129,9 @@ class ObjectStore:
                 tmp.seek(0)
                 try:
                     self.client.put_object(
-                        bucket_name=self.bucket, object_name=name, data=tmp, length=size,
+                        bucket_name=self.bucket, object_name=name,
+                        data=tmp.file,  # type: ignore[arg-type]
+                        length=size,
                         content_type="application/octet-stream",
                     )
                 except _TRANSIENT as e:

@@ -69,6 +69,7 @@ def write_multipage_pdf(path: Path, pages: list[list[str]], dpi: int = 150) -> P
 
     import pikepdf
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     with pikepdf.new() as out:
         for lines in pages:
             buf = io.BytesIO()

@@ -39,7 +39,7 @@ def render_pdf_page(pdf: Path, page_no: int, dpi: int, workdir: Path, timeout: f
         raise OcrFailed(detail=f"page {page_no}: cannot render ({type(e).__name__})") from e
     if not paths:
         raise OcrFailed(detail=f"page {page_no}: renderer produced nothing")
-    return Path(paths[0])
+    return Path(str(paths[0]))
 
 
 def image_page(src: Path, frame: int, workdir: Path, default_dpi: int) -> tuple[Path, int]:
