@@ -140,9 +140,10 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
 
 def _folder(path: Path, inbox: Path) -> str:
     try:
-        return str(path.parent.relative_to(inbox))
+        rel = path.parent.relative_to(inbox)
     except ValueError:
         return ""
+    return "" if rel == Path() else str(rel)
 
 
 def _dispose(path: Path, ctx: CaptureContext) -> None:
