@@ -83,6 +83,14 @@ def up(ctx: typer.Context) -> None:
 
 
 @app.command()
+def watch(ctx: typer.Context) -> None:
+    """Run only the capture daemon (watcher → encrypted store); OCR runs in workers."""
+    from ingest.service import run_watch
+
+    run_watch(settings_of(ctx))
+
+
+@app.command()
 def worker(
     ctx: typer.Context,
     drain: Annotated[bool, typer.Option(help="exit when the queue is empty")] = False,

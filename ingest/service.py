@@ -137,6 +137,31 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+def clean_staging(s: Settings) -> None:
+    """Remove sealed upload files a killed process left behind (they hold no plaintext,
+    but they fill the disk)."""
+    seal = s.staging_dir / "seal"
+    if seal.exists():
+        for leftover in seal.glob("seal-*"):
+            leftover.unlink(missing_ok=True)
+
+
+def run_watch(s: Settings) -> None:
+    """Capture only: SIGTERM/Ctrl-C finishes the file in hand, then stops."""
+    stop = _stop_on_signals()
+    with local_s3(s):
+        rt = open_runtime(s)
+        rt.store.ensure_bucket()
+        clean_staging(s)
+        capturer = Capturer(rt.watch_config(), rt.capture_context())
+        t = threading.Thread(target=capturer.run, name="capture")
+        t.start()
+        while not stop.is_set() and t.is_alive():
+            stop.wait(0.5)
+        capturer.stop()
+        t.join()
+
+
 def run_up(s: Settings) -> None:
     """The main job: local S3 (if configured), capture, OCR worker and the web app."""
     stop = _stop_on_signals()
@@ -144,6 +169,7 @@ def run_up(s: Settings) -> None:
         rt = open_runtime(s)
         rt.store.ensure_bucket()
         check_tesseract(s.ocr.langs)
+        clean_staging(s)
         clean_private_dir(rt.worker_config().private_dir)
         capturer = Capturer(rt.watch_config(), rt.capture_context())
         threads = [

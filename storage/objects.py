@@ -11,6 +11,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -138,6 +139,11 @@ class ObjectStore:
                     raise _translate(e, "upload") from e
         except OSError as e:
             if e.errno == errno.ENOSPC:
+                raise DiskFull() from e
+            raise
+        except tink.TinkError as e:
+            # Tink's C++ stream reports the failed write of its destination as its own error.
+            if "No space left" in str(e) or shutil.disk_usage(self.staging).free < CHUNK:
                 raise DiskFull() from e
             raise
         return StoredObject(name=name, size=size, wrapped=wrapped, sha256=digest.hexdigest())
