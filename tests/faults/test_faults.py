@@ -93,9 +93,9 @@ def test_kill_9_mid_batch_then_restart(instance: Callable[..., Settings], tmp_pa
     expected = make_batch(s.inbox / "batch", 200)
     kills = 0
     proc = start_watch(cfg)
-    for _ in range(3):  # kill it three times while it works through the batch
-        wait_until(lambda: len(stored_shas(s)) >= 30 * (kills + 1) or proc.poll() is not None,
-                   timeout=120)
+    for round_ in range(1, 4):  # kill it three times while it works through the batch
+        wait_until(lambda w=30 * round_, p=proc: len(stored_shas(s)) >= w  # type: ignore[misc]
+                   or p.poll() is not None, timeout=120)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
