@@ -216,4 +216,4 @@ def main() -> None:
 
 
 # Command groups that live in their own modules register themselves on import.
-from ingest import cli_archive, cli_coverage  # noqa: E402,F401
+from ingest import cli_admin, cli_archive, cli_coverage  # noqa: E402,F401

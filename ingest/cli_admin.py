@@ -1,0 +1,102 @@
+"""Admin commands: master-key status, rotation and retirement; audit-chain verification."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from config.errors import BadInput, PapervaultError
+from index import audit
+from index.db import session_scope
+from index.keys import key_usage, rewrap_all
+from ingest.cli import app, emit_json, err, out, settings_of
+from ingest.runtime import audit_key, open_runtime
+from storage import crypto
+from storage.keyring import add_primary_key, retire_key
+
+keys_app = typer.Typer(help="主密钥 / master keys", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志 / the audit trail", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+
+class AuditBroken(PapervaultError):
+    exit_code = 6
+
+
+@keys_app.command("status")
+def keys_status(ctx: typer.Context,
+                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Key ids in the keyset, the primary, and how many data keys each one wraps."""
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        usage = key_usage(session)
+    primary = rt.store.master.key_id
+    keys = {k: usage.get(k, 0) for k in rt.store.master.key_ids()}
+    unknown = sorted(set(usage) - set(keys))
+    if as_json:
+        emit_json({"primary": primary, "keys": keys, "unknown_in_index": unknown})
+        return
+    for k, n in keys.items():
+        mark = " (primary)" if k == primary else ""
+        out.print(f"{k}{mark}: {n} data keys")
+    for k in unknown:
+        out.print(f"[red]{k}: used in the index but not in the keyset[/]")
+
+
+def _key_file(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    s = settings_of(ctx)
+    if s.crypto.master_key or s.crypto.master_key_file is None:
+        raise BadInput(detail="rotation edits the key file; the key comes from the environment")
+    return s, s.path(s.crypto.master_key_file)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    ctx: typer.Context,
+    resume: Annotated[bool, typer.Option(help="only re-wrap, keep the current primary")] = False,
+) -> None:
+    """New primary master key; re-wrap every data key (objects are not re-encrypted)."""
+    s, key_file = _key_file(ctx)
+    rt = open_runtime(s)
+    master = rt.store.master if resume else add_primary_key(key_file)
+    with session_scope(rt.engine) as session:
+        audit.record(session, audit_key(s), s.actor, "keys.rotate", master.key_id,
+                     {"resume": resume})
+        total = sum(n for k, n in key_usage(session).items() if k != master.key_id)
+    with Progress(console=err) as progress:
+        task = progress.add_task("re-wrap", total=total)
+        n = rewrap_all(rt.engine, master.key_id,
+                       lambda w, name: crypto.rewrap(master, master, w, name),
+                       progress=lambda k: progress.advance(task, k))
+    out.print(f"主密钥 / primary key: {master.key_id}; re-wrapped documents: {n}")
+
+
+@keys_app.command("retire")
+def keys_retire(ctx: typer.Context, key_id: str) -> None:
+    """Remove an old key from the keyset once no data key uses it."""
+    s, key_file = _key_file(ctx)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        in_use = {k for k, n in key_usage(session).items() if n}
+    retire_key(key_file, key_id, in_use)
+    with session_scope(rt.engine) as session:
+        audit.record(session, audit_key(s), s.actor, "keys.retire", key_id)
+    out.print(f"已停用 / retired: {key_id}")
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Check the audit chain: any edited, inserted or deleted entry is named."""
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        problems = audit.verify_chain(session, audit_key(s))
+    for p in problems:
+        out.print(f"[red]{p}[/]")
+    if problems:
+        raise AuditBroken("bad_input", detail=f"audit chain broken: {len(problems)} problem(s)")
+    out.print("审计日志完整 / audit chain intact")
