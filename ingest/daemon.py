@@ -138,7 +138,11 @@ class Capturer:
             b = self.backoff.get(path)
             if b is not None and now < b.next_at:
                 continue
-            outcome = capture(path, self.ctx)
+            try:
+                outcome: Outcome = capture(path, self.ctx)
+            except Exception as e:  # a bug must not stop the daemon; the file stays put
+                log.exception("capture of %s failed unexpectedly", path)
+                outcome = Retry(str(path), f"internal error: {type(e).__name__}")
             tried += 1
             self.counts[outcome.outcome] = self.counts.get(outcome.outcome, 0) + 1
             if isinstance(outcome, Retry):

@@ -106,7 +106,7 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
             return _retry(ctx, name, "file changed while being stored", sha)
         ctx.store.verify(obj.name, obj.wrapped, sha)
         doc = Document(
-            sha256=sha, size=triaged.size, original_name=path.name,
+            sha256=sha, size=triaged.size, original_name=display_name(Path(path.name)),
             source_folder=_folder(path, ctx.inbox), media_type=triaged.media_type,
             page_count=triaged.pages, object_name=obj.name, object_size=obj.size,
             wrapped_key=obj.wrapped.blob, key_id=obj.wrapped.key_id,
@@ -143,7 +143,7 @@ def _folder(path: Path, inbox: Path) -> str:
         rel = path.parent.relative_to(inbox)
     except ValueError:
         return ""
-    return "" if rel == Path() else str(rel)
+    return "" if rel == Path() else display_name(rel)
 
 
 def _dispose(path: Path, ctx: CaptureContext) -> None:

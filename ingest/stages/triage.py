@@ -40,6 +40,8 @@ class Triaged:
 
 def sniff(head: bytes) -> str:
     """The media type from the first bytes, or a short description of what it is instead."""
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"  # before the PDF check: a zipped PDF has %PDF- near its start
     if b"%PDF-" in head[:1024]:
         return PDF
     if head.startswith((b"II*\x00", b"MM\x00*")):
