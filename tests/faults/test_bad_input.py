@@ -73,8 +73,7 @@ def build_corpus(inbox: Path, testdata: Path) -> dict[str, str]:
         expected[name] = outcome
     # Names that are not UTF-8, at the 255-byte limit, or hold a newline or "..".
     raw = os.fsencode(inbox) + b"/\xff\xfe-gbk-\xc0\xeb.png"
-    with open(raw, "wb") as f:
-        f.write(_image("L", (200, 100), "PNG"))
+    Path(os.fsdecode(raw)).write_bytes(_image("L", (200, 100), "PNG"))
     expected[os.fsdecode(raw).rsplit("/", 1)[1]] = "stored"
     long_name = "长" * 80 + "x" * (255 - 240 - 4) + ".png"
     assert len(long_name.encode()) == 255
@@ -89,7 +88,7 @@ def build_corpus(inbox: Path, testdata: Path) -> dict[str, str]:
     (inbox / "x.pdf").mkdir()
     (inbox / "x.pdf" / "inside.png").write_bytes(_image("L", (200, 103), "PNG"))
     expected["inside.png"] = "stored"
-    with open(inbox / "sparse.pdf", "wb") as f:  # 2 GB, almost no disk used
+    with (inbox / "sparse.pdf").open("wb") as f:  # 2 GB, almost no disk used
         f.write(b"%PDF-1.4\n")
         f.truncate(2 * 1024**3)
     expected["sparse.pdf"] = "file_too_large"
