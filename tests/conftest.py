@@ -172,3 +172,29 @@ def copy_sample(testdata: Path) -> Callable[[str, Path], Path]:
         return dest
 
     return copy
+
+
+def write_config(s: Settings, path: Path, **watch: float) -> Path:
+    """A 0600 papervault.toml for instance settings ``s`` (for CLI subprocesses)."""
+    watch_lines = "".join(f"{k} = {v}\n" for k, v in watch.items())
+    path.write_text(f"""home = "{s.home}"
+[watch]
+{watch_lines}[db]
+url = "{s.db.url}"
+[s3]
+endpoint = "{s.s3.endpoint}"
+bucket = "{s.s3.bucket}"
+access_key = "{s.s3.access_key.get_secret_value()}"
+secret_key = "{s.s3.secret_key.get_secret_value()}"
+""", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def bucket_ready(store: ObjectStore) -> bool:
+    """True once the S3 server accepts the bucket (it may still be starting)."""
+    try:
+        store.ensure_bucket()
+        return True
+    except Exception:
+        return False

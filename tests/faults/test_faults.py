@@ -25,7 +25,8 @@ from ingest.daemon import Capturer
 from ingest.pipeline import Retry, Stored, capture
 from ingest.runtime import open_runtime
 from storage.localserver import free_port, start_local_s3
-from tests.conftest import S3_ACCESS, S3_SECRET, wait_until
+from tests.conftest import S3_ACCESS, S3_SECRET, bucket_ready, wait_until
+from tests.conftest import write_config as shared_write_config
 
 pytestmark = pytest.mark.slow
 
@@ -59,23 +60,8 @@ def account(s: Settings, expected: dict[str, str]) -> tuple[int, int, int]:
 
 
 def write_config(s: Settings, path: Path) -> Path:
-    path.write_text(f"""
-home = "{s.home}"
-[watch]
-stable_seconds = 0.3
-rescan_interval = 1.0
-retry_initial = 0.5
-retry_max = 2.0
-[db]
-url = "{s.db.url}"
-[s3]
-endpoint = "{s.s3.endpoint}"
-bucket = "{s.s3.bucket}"
-access_key = "{s.s3.access_key.get_secret_value()}"
-secret_key = "{s.s3.secret_key.get_secret_value()}"
-""", encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    return shared_write_config(s, path, stable_seconds=0.3, rescan_interval=1.0,
+                               retry_initial=0.5, retry_max=2.0)
 
 
 def start_watch(cfg: Path) -> subprocess.Popen[bytes]:
@@ -161,7 +147,7 @@ def test_s3_stopped_30_seconds_mid_batch(instance: Callable[..., Settings], tmp_
         s = instance(s3={"endpoint": f"127.0.0.1:{port}", "bucket": "outage"},
                      watch={"retry_max": 4.0})
         rt = open_runtime(s)
-        wait_until(lambda: _bucket_ok(rt), timeout=30)
+        wait_until(lambda: bucket_ready(rt.store), timeout=30)
         expected = make_batch(s.inbox, 40, "a")
         with capturing(s) as cap:
             wait_until(lambda: len(stored_shas(s)) >= 5, timeout=60)
@@ -180,14 +166,6 @@ def test_s3_stopped_30_seconds_mid_batch(instance: Callable[..., Settings], tmp_
         assert (lost, twice, quarantined) == (0, 0, 0)
     finally:
         server.stop()
-
-
-def _bucket_ok(rt) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        rt.store.ensure_bucket()
-        return True
-    except Exception:
-        return False
 
 
 def test_sqlite_locked_by_another_process(instance: Callable[..., Settings], tmp_path: Path,

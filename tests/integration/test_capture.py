@@ -144,9 +144,9 @@ def test_s3_down_keeps_the_file_and_stores_it_when_back(
     try:
         s = instance(s3={"endpoint": f"127.0.0.1:{port}", "bucket": "outage"})
         rt = open_runtime(s)
-        from tests.conftest import wait_until
+        from tests.conftest import bucket_ready, wait_until
 
-        wait_until(lambda: _try_bucket(rt), timeout=30)
+        wait_until(lambda: bucket_ready(rt.store), timeout=30)
         server.stop()
         src = write_form(s.inbox / "claim.png", form_lines(), dpi=100)
         out = capture(src, rt.capture_context())
@@ -158,11 +158,3 @@ def test_s3_down_keeps_the_file_and_stores_it_when_back(
         assert not src.exists()
     finally:
         server.stop()
-
-
-def _try_bucket(rt) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        rt.store.ensure_bucket()
-        return True
-    except Exception:
-        return False

@@ -23,20 +23,8 @@ from ingest.runtime import audit_key, open_runtime
 from storage import crypto
 from storage.crypto import WrappedKey
 from storage.keyring import add_primary_key
+from tests.conftest import write_config
 from tests.factories import form_lines, write_form
-
-
-def _config(s: Settings, path: Path) -> Path:
-    path.write_text(f'''home = "{s.home}"
-[db]
-url = "{s.db.url}"
-[s3]
-endpoint = "{s.s3.endpoint}"
-bucket = "{s.s3.bucket}"
-access_key = "{s.s3.access_key.get_secret_value()}"
-secret_key = "{s.s3.secret_key.get_secret_value()}"
-''', encoding="utf-8")
-    return path
 
 
 def test_rotation_interrupted_and_resumed_every_object_decrypts(
@@ -73,7 +61,7 @@ def test_rotation_interrupted_and_resumed_every_object_decrypts(
         states = {d.key_id for d in db.exec(select(Document))}
     assert states == {old_id, master.key_id}  # half-way
     runner = CliRunner()
-    cfg = _config(s, tmp_path / "pv.toml")
+    cfg = write_config(s, tmp_path / "pv.toml")
     res = runner.invoke(app, ["-c", str(cfg), "keys", "rotate", "--resume"])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["-c", str(cfg), "keys", "status", "--json"])
@@ -99,7 +87,7 @@ def test_audit_verify_names_the_tampered_row(
         for i in range(5):
             audit.record(db, key, "li.officer", "document.view", f"document:{i}", {"n": i})
     runner = CliRunner()
-    cfg = _config(s, tmp_path / "pv.toml")
+    cfg = write_config(s, tmp_path / "pv.toml")
     assert runner.invoke(app, ["-c", str(cfg), "audit", "verify"]).exit_code == 0
     with rt.engine.begin() as c:
         if tamper == "edit":
