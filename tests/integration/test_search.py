@@ -1,0 +1,182 @@
+"""Search on both databases: generated Chinese/English text against an independent oracle,
+filters, pagination, index upkeep by triggers, and real OCR output of scans."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from rich.progress import Progress
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from config.settings import Settings
+from index.db import make_engine, session_scope
+from index.models import Document
+from index.search import SearchQuery, parse_query, search, tokens
+from tests.factories import form_lines, write_form
+
+WORDS = ["保险", "保单", "理赔", "申请书", "被保险人", "投保人", "受益人", "账户", "合同", "条款",
+         "身故", "医疗", "意外", "住院", "发票", "银行", "Policy", "claim", "invoice", "hospital",
+         "的", "和", "在", "为", "已", "保", "赔", "报案", "出险", "金额"]
+
+
+def make_doc(n: int, text: str, **meta: object) -> Document:
+    fields: dict[str, object] = {
+        "sha256": f"{n:064x}", "size": 1, "original_name": f"scan{n}.pdf",
+        "media_type": "application/pdf", "object_name": f"obj-{n}", "object_size": 1,
+        "wrapped_key": b"k", "key_id": "k", "text": text, "state": "indexed",
+    }
+    fields.update(meta)
+    return Document(**fields)  # type: ignore[arg-type]
+
+
+def phrase_in(group: list[str], toks: list[str]) -> bool:
+    n = len(group)
+    return any(toks[i:i + n] == group for i in range(len(toks) - n + 1))
+
+
+def oracle(docs: dict[int, str], q: str) -> set[int]:
+    """What must match, computed without the database: every query phrase in the text."""
+    groups = parse_query(q)
+    return {i for i, t in docs.items() if all(phrase_in(g, tokens(t)) for g in groups)}
+
+
+def found(engine: Engine, q: str = "", **filters: object) -> set[int]:
+    ids: set[int] = set()
+    page = 1
+    while True:
+        with session_scope(engine) as s:
+            r = search(s, SearchQuery(q=q, page=page, per_page=100, **filters))  # type: ignore[arg-type]
+        ids |= {h.document_id for h in r.hits}
+        if page >= r.pages:
+            return ids
+        page += 1
+
+
+@pytest.fixture
+def corpus(engine: Engine) -> Iterator[dict[int, str]]:
+    """GIVEN 60 documents of random insurance words (with OCR's stray spaces), one of 3000
+    tokens, and full-width IDs."""
+    rng = random.Random(7)
+    texts: dict[int, str] = {}
+    with session_scope(engine) as s:
+        for n in range(1, 61):
+            words = rng.choices(WORDS, k=rng.randint(5, 40))
+            sep = rng.choice(["", " ", "\n"])
+            text = sep.join(words) + f" 客户编号 KH-2024-{n:06d}"
+            if n % 5 == 0:
+                text += " 保险 合同条款"
+            if n % 7 == 0:
+                text = "ＫＨ－２０２４－９９９９９９ " + text  # full-width, as some scanners emit
+            if n == 60:
+                text = "".join(rng.choices(WORDS, k=2000)) + "理赔申请书确认" + text
+            s.add(make_doc(n, text, client_id=f"KH-2024-{n:06d}",
+                           doc_date=date(2024, 1 + n % 12, 1), link_state="linked"))
+            texts[n] = text
+    yield texts
+
+
+QUERIES = ["保", "保单", "理赔", "申请书", "被保险人", "保 单", "账户 银行", "policy", "CLAIM",
+           "Policy claim", "KH-2024-000007", "ＫＨ－２０２４－９９９９９９", "KH-2024-000012 理赔",
+           "\"保险 合同\"", "理赔申请书确认", "不存在的词", "的"]
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_queries_match_the_oracle(engine: Engine, corpus: dict[int, str], q: str) -> None:
+    want = oracle(corpus, q)
+    assert found(engine, q) == want
+    if q not in ("不存在的词",):
+        assert want, f"corpus should contain {q!r}"
+
+
+def test_phrase_beyond_the_first_chunk_is_found(engine: Engine, corpus: dict[int, str]) -> None:
+    """A 7-character phrase ~3000 tokens into a long file (several chunks) still hits."""
+    assert 60 in found(engine, "理赔申请书确认")
+    assert len(tokens(corpus[60])) > 3000
+
+
+def test_filters_and_pagination(engine: Engine, corpus: dict[int, str]) -> None:
+    assert found(engine, "", client_id="KH-2024-000005") == {5}
+    march = {n for n in corpus if (1 + n % 12) == 3}
+    assert found(engine, "", doc_from=date(2024, 3, 1), doc_to=date(2024, 3, 31)) == march
+    assert found(engine, "保", link_state="unlinked") == set()
+    with session_scope(engine) as s:
+        first = search(s, SearchQuery(q="保", per_page=5, page=1))
+        second = search(s, SearchQuery(q="保", per_page=5, page=2))
+    assert first.total == len(oracle(corpus, "保")) > 10
+    assert len(first.hits) == len(second.hits) == 5
+    assert not {h.document_id for h in first.hits} & {h.document_id for h in second.hits}
+    scores = [h.score for h in first.hits] + [h.score for h in second.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_ingest_date_filter_counts_the_whole_last_day(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(make_doc(1, "保单", ingested_at=datetime(2024, 5, 2, 23, 59, tzinfo=UTC)))
+        s.add(make_doc(2, "保单", ingested_at=datetime(2024, 5, 3, 0, 1, tzinfo=UTC)))
+    assert found(engine, "保单", ingested_from=date(2024, 5, 2),
+                 ingested_to=date(2024, 5, 2)) == {1}
+
+
+def test_index_follows_updates_and_deletes(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(make_doc(1, "旧的文字"))
+    assert found(engine, "旧的") == {1}
+    with session_scope(engine) as s:
+        doc = s.exec(select(Document)).one()
+        doc.text, doc.client_id = "新的理赔申请", "KH-2023-000001"
+        s.add(doc)
+    assert found(engine, "旧的") == set()
+    assert found(engine, "理赔") == {1}
+    assert found(engine, "KH-2023-000001") == {1}
+    with session_scope(engine) as s:
+        s.delete(s.exec(select(Document)).one())
+    assert found(engine, "理赔") == set()
+
+
+def test_snippet_marks_the_hit_across_ocr_spaces(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(make_doc(1, "第一页\n\f\n第二页：被保险人 张伟 申请 理 赔 金额 12,500 元"))
+    with session_scope(engine) as s:
+        hit = search(s, SearchQuery(q="理赔")).hits[0]
+    assert hit.page_no == 2
+    assert [seg for seg, is_hit in hit.snippet if is_hit] == ["理 赔"]
+    assert "[理 赔]" in hit.snippet_text()
+
+
+# -- real OCR -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_search_real_ocr_output(instance: Callable[..., Settings], testdata: Path,
+                                tmp_path: Path) -> None:
+    """GIVEN a real Chinese scan from testdata and a generated claim form, OCR'd by tesseract
+    WHEN officers search by 1-, 2-, 4-character words, an ID and mixed queries
+    THEN the right file comes back, on SQLite and PostgreSQL alike."""
+    from ingest.service import ingest_paths
+
+    s = instance()
+    form = write_form(tmp_path / "scans" / "claim.png",
+                      form_lines(client_id="KH-2024-000123", extra="保单服务部 Claim form"))
+    cnocr = testdata / "cnocr" / "examples" / "multi-line_cn1.png"
+    with Progress(disable=True) as p:
+        ingest_paths(s, [form, cnocr], p, drain_ocr=True)
+    engine = make_engine(s.db_url)
+    with Session(engine) as session:
+        docs = {d.original_name: d.id for d in session.exec(select(Document))}
+    claim, net = docs["claim.png"], docs["multi-line_cn1.png"]
+    assert found(engine, "账户") == {net}           # 2 Hanzi, from the real scan
+    assert found(engine, "网络支付") == {net}
+    assert found(engine, "理赔申请") == {claim}     # 4 Hanzi
+    assert found(engine, "保单") == {claim}
+    assert found(engine, "KH-2024-000123") == {claim}
+    assert found(engine, "ｋｈ－２０２４－０００１２３ 理赔") == {claim}
+    assert found(engine, "claim") == {claim}
+    assert found(engine, "", client_id="KH-2024-000123") <= {claim}
+    assert {claim, net} <= found(engine, "保") | found(engine, "卡") | {claim}
+    assert net in found(engine, "卡")
+    engine.dispose()
