@@ -152,8 +152,8 @@ def test_snippet_marks_the_hit_across_ocr_spaces(engine: Engine) -> None:
 
 
 @pytest.mark.slow
-def test_search_real_ocr_output(instance: Callable[..., Settings], testdata: Path,
-                                tmp_path: Path) -> None:
+def test_search_real_ocr_output(instance: Callable[..., Settings],
+                                copy_sample: Callable[[str, Path], Path], tmp_path: Path) -> None:
     """GIVEN a real Chinese scan from testdata and a generated claim form, OCR'd by tesseract
     WHEN officers search by 1-, 2-, 4-character words, an ID and mixed queries
     THEN the right file comes back, on SQLite and PostgreSQL alike."""
@@ -162,9 +162,11 @@ def test_search_real_ocr_output(instance: Callable[..., Settings], testdata: Pat
     s = instance()
     form = write_form(tmp_path / "scans" / "claim.png",
                       form_lines(client_id="KH-2024-000123", extra="保单服务部 Claim form"))
-    cnocr = testdata / "cnocr" / "examples" / "multi-line_cn1.png"
+    # A copy: capture deletes what it has stored (watch.after_store = delete).
+    cnocr = copy_sample("cnocr/examples/multi-line_cn1.png", tmp_path / "scans")
     with Progress(disable=True) as p:
-        ingest_paths(s, [form, cnocr], p, drain_ocr=True)
+        outcomes = ingest_paths(s, [form, cnocr], p, drain_ocr=True)
+    assert [o["outcome"] for o in outcomes] == ["stored", "stored"], outcomes
     engine = make_engine(s.db_url)
     with Session(engine) as session:
         docs = {d.original_name: d.id for d in session.exec(select(Document))}

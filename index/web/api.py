@@ -1,0 +1,91 @@
+"""REST API (JSON; schema at /openapi.json, browsable at /docs) for the office's CRM.
+
+Deep links: ``/api/clients/{client_id}`` and ``/clients/{client_id}`` (the page).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from index.db import session_scope
+from index.search import PER_PAGE_MAX, SearchQuery, search
+from index.web import files
+from index.web.app import ui
+from index.web.archive import client_dict, client_view, document_dict, get_document, pages_of
+from index.web.archive import result_dict as to_json
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+def run_search(request: Request, query: SearchQuery) -> Any:
+    """Search and record it in the audit trail (shared by the page and the API)."""
+    state = request.app.state
+    with session_scope(state.engine) as session:
+        result = search(session, query)
+        state.auditor.record(session, "search", query.q,
+                             {**query.filters(), "page": query.page, "total": result.total},
+                             origin=ui(request).origin)
+    return result
+
+
+@router.get("/search", summary="Search documents / 检索")
+def api_search(
+    request: Request,
+    q: Annotated[str, Query(description="words, client ID, 档号; Chinese any length")] = "",
+    client_id: str | None = None,
+    record_no: str | None = None,
+    department: str | None = None,
+    doc_type: str | None = None,
+    link_state: str | None = None,
+    doc_from: date | None = None,
+    doc_to: date | None = None,
+    ingested_from: date | None = None,
+    ingested_to: date | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=PER_PAGE_MAX)] = 20,
+) -> dict[str, Any]:
+    """Ranked hits with highlighted snippets, filters and pagination."""
+    query = SearchQuery(q=q, client_id=client_id, record_no=record_no, department=department,
+                        doc_type=doc_type, link_state=link_state, doc_from=doc_from,
+                        doc_to=doc_to, ingested_from=ingested_from, ingested_to=ingested_to,
+                        page=page, per_page=per_page)
+    return to_json(query, run_search(request, query))
+
+
+@router.get("/documents/{doc_id}", summary="One document with its pages and OCR text")
+def api_document(request: Request, doc_id: int) -> dict[str, Any]:
+    state = request.app.state
+    with session_scope(state.engine) as session:
+        doc = get_document(session, doc_id)
+        data = document_dict(doc, pages_of(session, doc_id))
+        state.auditor.record(session, "view", f"document:{doc_id}", origin=ui(request).origin)
+    data["links"] = {"original": f"/api/documents/{doc_id}/original",
+                     "searchable": f"/api/documents/{doc_id}/searchable",
+                     "page": f"/documents/{doc_id}"}
+    return data
+
+
+@router.get("/documents/{doc_id}/original", summary="The decrypted original (streamed)",
+            response_class=StreamingResponse)
+def api_original(request: Request, doc_id: int) -> StreamingResponse:
+    return files.download(request, doc_id, searchable=False)
+
+
+@router.get("/documents/{doc_id}/searchable", summary="The searchable PDF (streamed)",
+            response_class=StreamingResponse)
+def api_searchable(request: Request, doc_id: int) -> StreamingResponse:
+    return files.download(request, doc_id, searchable=True)
+
+
+@router.get("/clients/{client_id}", summary="A client's documents and paper records")
+def api_client(request: Request, client_id: str) -> dict[str, Any]:
+    state = request.app.state
+    with session_scope(state.engine) as session:
+        data = client_dict(client_view(session, client_id))
+        state.auditor.record(session, "view", f"client:{client_id}", origin=ui(request).origin)
+    data["page"] = f"/clients/{client_id}"
+    return data

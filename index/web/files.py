@@ -1,0 +1,92 @@
+"""Decrypted downloads and page thumbnails, without plaintext ever touching the disk.
+
+Downloads stream ``store.iter_plaintext`` straight into the response; thumbnails are
+rendered from the decrypted bytes in memory (PDF pages by ``pdftoppm`` reading stdin and
+writing stdout).
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+from PIL import Image
+
+from config.errors import BadInput, NotFound
+from index.db import session_scope
+from index.web.app import ui
+from index.web.archive import get_document, stored_file
+from storage.objects import ObjectStore
+
+THUMB_MAX = 1600
+MAX_RENDER_BYTES = 200 * 1024 * 1024  # larger originals are not thumbnailed in memory
+
+
+def download(request: Request, doc_id: int, searchable: bool) -> StreamingResponse:
+    """Stream the decrypted original (or searchable PDF); the download is audited first."""
+    state = request.app.state
+    u = ui(request)
+    with session_scope(state.engine) as session:
+        f = stored_file(get_document(session, doc_id), searchable)
+        state.auditor.record(session, "download", f"document:{doc_id}",
+                             {"searchable": searchable}, origin=u.origin)
+    store: ObjectStore = state.store
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.filename)}",
+        "Cache-Control": "no-store",
+    }
+    if f.sha256:
+        headers["X-Content-SHA256"] = f.sha256
+    return StreamingResponse(store.iter_plaintext(f.object_name, f.wrapped),
+                             media_type=f.media_type, headers=headers)
+
+
+def thumbnail(request: Request, doc_id: int, page_no: int, width: int) -> Response:
+    """A JPEG of one page, ``width`` pixels wide."""
+    if not 1 <= width <= THUMB_MAX or page_no < 1:
+        raise BadInput(detail=f"1 ≤ w ≤ {THUMB_MAX}, page ≥ 1")
+    state = request.app.state
+    with session_scope(state.engine) as session:
+        doc = get_document(session, doc_id)
+        if doc.page_count is not None and page_no > doc.page_count:
+            raise NotFound(what=f"page {page_no} of document {doc_id}")
+        # Render from the searchable PDF when there is one: one code path for every format.
+        f = stored_file(doc, searchable=bool(doc.searchable_object_name))
+        if f.media_type != "application/pdf" and doc.size > MAX_RENDER_BYTES:
+            raise BadInput(detail="too large to preview")
+    store: ObjectStore = state.store
+    data = b"".join(store.iter_plaintext(f.object_name, f.wrapped))
+    jpeg = (_pdf_page(data, page_no, width) if f.media_type == "application/pdf"
+            else _image_page(data, page_no, width))
+    return Response(jpeg, media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=300"})
+
+
+def _pdf_page(data: bytes, page_no: int, width: int) -> bytes:
+    try:
+        proc = subprocess.run(
+            ["pdftoppm", "-f", str(page_no), "-l", str(page_no), "-scale-to-x", str(width),
+             "-scale-to-y", "-1", "-jpeg", "-singlefile", "-"],
+            input=data, capture_output=True, timeout=60, check=True,
+        )
+    except subprocess.CalledProcessError as e:
+        raise NotFound(what=f"page {page_no}") from e
+    if not proc.stdout:
+        raise NotFound(what=f"page {page_no}")
+    return proc.stdout
+
+
+def _image_page(data: bytes, page_no: int, width: int) -> bytes:
+    with Image.open(io.BytesIO(data)) as img:
+        try:
+            img.seek(page_no - 1)  # multi-page TIFF
+        except EOFError as e:
+            raise NotFound(what=f"page {page_no}") from e
+        page = img.convert("RGB")
+    page.thumbnail((width, width * 4))
+    buf = io.BytesIO()
+    page.save(buf, format="JPEG", quality=80)
+    return buf.getvalue()
