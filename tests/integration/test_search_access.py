@@ -155,3 +155,19 @@ def test_cli_search_show_get(instance: Callable[..., Settings], tmp_path: Path) 
     assert ("search", "理赔") in actions
     assert ("view", f"document:{doc_id}") in actions
     assert actions.count(("download", f"document:{doc_id}")) == 2
+
+
+def test_serve_subprocess_refuses_a_non_loopback_address(instance: Callable[..., Settings],
+                                                         tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cfg = write_config(instance(), tmp_path / "papervault.toml")
+    with cfg.open("a", encoding="utf-8") as f:
+        f.write('[web]\nhost = "0.0.0.0"\n')
+    exe = Path(sys.executable).with_name("papervault")
+    done = subprocess.run([str(exe), "--config", str(cfg), "serve"], capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin",
+                                                      "PAPERVAULT_LANGUAGE": "en"})
+    assert done.returncode == 78, done.stderr
+    assert "127.0.0.1" in done.stderr and "0.0.0.0" in done.stderr

@@ -1,0 +1,79 @@
+"""Tokens, chunks, query parsing and snippets: the pure part of search."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.search import (
+    CHUNK_TOKENS,
+    MAX_REPEATS,
+    OVERLAP,
+    chunks,
+    fts5_match,
+    parse_query,
+    snippet,
+    tokens,
+    tsquery_literal,
+    tsvector_literal,
+)
+from index.web.app import is_loopback
+
+
+def test_hanzi_are_unigrams_and_ids_split_at_hyphens() -> None:
+    assert tokens("理赔申请书 KH-2024-000123") == ["理", "赔", "申", "请", "书", "kh", "2024",
+                                               "000123"]
+    assert tokens("保单号：BD2024000123") == ["保", "单", "号", "bd2024000123"]
+
+
+def test_full_width_and_half_width_fold_alike() -> None:
+    assert tokens("ＫＨ－２０２４－０００１２３　理赔") == tokens("kh-2024-000123 理赔")
+
+
+def test_ocr_spaces_between_hanzi_do_not_matter() -> None:
+    assert tokens("理 赔 申 请") == tokens("理赔申请")
+
+
+def test_query_words_are_phrases_and_quotes_keep_spaces() -> None:
+    assert parse_query('KH-2024-000123  理赔 "保险 合同"') == [
+        ["kh", "2024", "000123"], ["理", "赔"], ["保", "险", "合", "同"]]
+    assert parse_query("  ") == []
+    assert parse_query("“保单”") == [["保", "单"]]
+
+
+def test_backend_query_strings() -> None:
+    groups = [["保", "单"], ["kh", "2024"]]
+    assert fts5_match(groups) == '"保 单" "kh 2024"'
+    assert tsquery_literal(groups) == "('保' <-> '单') & ('kh' <-> '2024')"
+    assert tsvector_literal(["保", "单", "保"]) == "'保':1,3 '单':2"
+
+
+@given(st.lists(st.sampled_from(["保", "单", "的", "kh", "1"]), max_size=3000))
+def test_chunks_cover_every_phrase_within_postgres_limits(toks: list[str]) -> None:
+    parts = chunks(toks)
+    for c in parts:
+        assert len(c) <= CHUNK_TOKENS
+        assert max((c.count(t) for t in set(c)), default=0) <= MAX_REPEATS
+    # Every window of OVERLAP tokens lies wholly inside some chunk: phrases up to that
+    # length are never cut by a chunk boundary.
+    joined = [" ".join(c) for c in parts]
+    for i in range(0, max(0, len(toks) - OVERLAP), 97):
+        window = " ".join(toks[i:i + OVERLAP])
+        assert any(window in j for j in joined)
+
+
+def test_snippet_marks_hits_and_names_the_page() -> None:
+    page_no, segs = snippet("封面\n\f\n客户 张伟 申请理赔，金额 12,500 元", [["理", "赔"]], width=6)
+    assert page_no == 2
+    assert [s for s, hit in segs if hit] == ["理赔"]
+    assert segs[0] == ("…", False)
+
+
+def test_snippet_without_a_text_hit_shows_the_start() -> None:
+    page_no, segs = snippet("第一行\n第二行", [["kh"]])
+    assert page_no is None and segs == (("第一行 第二行", False),)
+
+
+def test_loopback_addresses() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10")
