@@ -172,6 +172,65 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
     "ui_link_unlinked": {"zh": "未关联", "en": "unlinked"},
     "ui_link_ambiguous": {"zh": "待核实", "en": "ambiguous"},
     "ui_policies": {"zh": "保单号", "en": "Policies"},
+    # -- paper register, verification, coverage and spot checks (issue 4) ---------------
+    "register_rejected": {
+        "zh": "{name} 有 {count} 处错误，未导入任何记录：{detail}",
+        "en": "{name} has {count} error(s); nothing was imported: {detail}",
+    },
+    "paper_imported": {
+        "zh": "已导入纸质档案：新增 {added} 条，更新 {updated} 条",
+        "en": "Paper records imported: {added} added, {updated} updated",
+    },
+    "verify_done": {
+        "zh": "校验完成：共 {checked} 个，通过 {ok} 个，失败 {failed} 个",
+        "en": "Verification done: {checked} checked, {ok} ok, {failed} failed",
+    },
+    "verify_failures": {
+        "zh": "有 {failed} 个存储副本校验失败：请从纸质原件重新扫描（见 papervault coverage）。",
+        "en": "{failed} stored copies failed verification: rescan them from paper (see papervault coverage).",
+    },
+    "coverage_below": {
+        "zh": "备份覆盖率 {percent}% 低于要求的 {threshold}%。",
+        "en": "Backup coverage {percent}% is below the required {threshold}%.",
+    },
+    "coversheets_written": {
+        "zh": "已生成 {count} 张封面页：{path}",
+        "en": "{count} cover sheets written to {path}",
+    },
+    "qa_sampled": {
+        "zh": "已抽取 {count} 份文件待人工抽检（共 {population} 份新文件）。",
+        "en": "{count} documents drawn for the spot check (of {population} new documents).",
+    },
+    "qa_reason_needed": {
+        "zh": "判定不合格时请用 --reason 写明原因（例如：第 3 页模糊）。",
+        "en": "A failed check needs --reason (e.g. 'page 3 blurred').",
+    },
+    "ui_cov_title": {"zh": "备份覆盖率核查", "en": "Backup coverage audit"},
+    "ui_cov_total": {"zh": "纸质档案总数", "en": "Paper records"},
+    "ui_cov_verified": {"zh": "已校验备份", "en": "Verified backup"},
+    "ui_cov_stored": {"zh": "已存储待校验", "en": "Stored, not verified"},
+    "ui_cov_none": {"zh": "未扫描", "en": "No scan"},
+    "ui_cov_failed": {"zh": "校验失败", "en": "Failed"},
+    "ui_cov_percent": {"zh": "覆盖率", "en": "Coverage"},
+    "ui_cov_by_department": {"zh": "按部门", "en": "By department"},
+    "ui_cov_by_year": {"zh": "按年度", "en": "By year"},
+    "ui_cov_flagged": {"zh": "需处理的档案", "en": "Flagged records"},
+    "ui_cov_reason": {"zh": "原因", "en": "Reason"},
+    "ui_cov_export": {"zh": "导出 CSV", "en": "Export CSV"},
+    "ui_cov_coversheets": {"zh": "打印封面页（PDF）", "en": "Print cover sheets (PDF)"},
+    "ui_cov_filter": {"zh": "筛选", "en": "Filter"},
+    "ui_cov_none_flagged": {"zh": "所有档案均已校验备份。", "en": "Every record has a verified backup."},
+    "ui_cov_more": {"zh": "仅显示前 {n} 条，完整列表请导出 CSV。", "en": "First {n} shown; export the CSV for all."},
+    "ui_cov_warnings": {"zh": "扫描质量提示", "en": "Scan quality warnings"},
+    "ui_cov_qa": {"zh": "人工抽检", "en": "Spot checks"},
+    "ui_cov_pass_rate": {"zh": "合格率", "en": "Pass rate"},
+    "ui_link_split": {"zh": "已按封面页拆分", "en": "split at cover sheets"},
+    "warn_blank_page": {"zh": "第 {page} 页为空白页", "en": "page {page} is blank"},
+    "warn_low_confidence": {"zh": "第 {page} 页识别可信度低（{value}）", "en": "page {page}: low OCR confidence ({value})"},
+    "warn_low_dpi": {"zh": "第 {page} 页分辨率 {value} dpi，低于 {limit} dpi", "en": "page {page}: {value} dpi, below {limit} dpi"},
+    "warn_page_count": {"zh": "页数 {value} 与登记的 {expected} 页不符", "en": "{value} pages, the register expects {expected}"},
+    "warn_before_first_sheet": {"zh": "第 {page} 页在第一张封面页之前，未归入任何档案", "en": "page {page} comes before the first cover sheet and belongs to no record"},
+    "warn_empty_part": {"zh": "封面页 {record_no} 后没有页面", "en": "no pages follow the cover sheet of {record_no}"},
 }
 
 

@@ -1,8 +1,247 @@
-"""Register, verification and coverage commands for auditors.
+"""Register, verification, coverage, cover-sheet and spot-check commands for auditors.
 
-Each command registers itself on :data:`ingest.cli.app`.
+Each command registers itself on :data:`ingest.cli.app`; every run that changes or reports
+on the archive leaves an audit entry.
 """
 
 from __future__ import annotations
 
-from ingest.cli import app  # noqa: F401
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from config.errors import PapervaultError
+from config.messages import text
+from config.settings import Settings
+from index import audit, coverage, qa, verification
+from index.coverage import FlagFilter
+from index.db import session_scope
+from index.registers import RegisterRejected, import_paper_records, parse_paper_rows, read_table
+from ingest.cli import app, emit_json, err, out, settings_of
+from ingest.runtime import Runtime, audit_key, local_s3, open_runtime
+
+paper_app = typer.Typer(help="纸质档案登记 / the paper-record register", no_args_is_help=True)
+qa_app = typer.Typer(help="人工抽检 / manual spot checks (DA/T 31-2017)", no_args_is_help=True)
+app.add_typer(paper_app, name="paper")
+app.add_typer(qa_app, name="qa")
+
+class VerifyFailed(PapervaultError):
+    exit_code = 4  # the same code as storage.errors.IntegrityError
+    key = "verify_failures"
+
+
+class CoverageBelow(PapervaultError):
+    exit_code = 5
+    key = "coverage_below"
+
+
+def _lang(s: Settings) -> str:
+    return s.language
+
+
+def _audit(rt: Runtime, action: str, target: str, detail: dict[str, object]) -> None:
+    s = rt.settings
+    with session_scope(rt.engine) as session:
+        audit.record(session, audit_key(s), s.actor, action, target, detail)
+
+
+@paper_app.command("import")
+def paper_import(ctx: typer.Context, file: Path) -> None:
+    """Import or update paper records (档号, client ID, title, department, year, retention,
+    room/shelf/box, pages) from CSV (UTF-8, BOM, GBK) or XLSX. Any error: nothing imported."""
+    s = settings_of(ctx)
+    try:
+        records = parse_paper_rows(read_table(file), s.link.record_patterns, file.name)
+    except RegisterRejected as e:
+        for problem in e.errors:
+            err.print(f"[red]{problem}[/]")
+        raise
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        result = import_paper_records(session, records)
+        audit.record(session, audit_key(s), s.actor, "paper.import", file.name,
+                     {"added": result.added, "updated": result.updated})
+    out.print(text("paper_imported", s.language, added=result.added, updated=result.updated))
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    sample: Annotated[float, typer.Option(help="random share to check, e.g. 0.1")] = 1.0,
+    older_than: Annotated[float | None, typer.Option(
+        help="only documents not verified in this many days")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Read stored originals back, decrypt, compare SHA-256; record the result (daily job)."""
+    s = settings_of(ctx)
+    with local_s3(s):
+        rt = open_runtime(s)
+        ids = verification.select_ids(
+            rt.engine, verification.Selection(sample=sample, older_than_days=older_than))
+        with Progress(console=err, disable=as_json or not sys.stderr.isatty()) as progress:
+            task = progress.add_task("verify", total=len(ids))
+            result = verification.run(rt.engine, rt.store, ids,
+                                      lambda n: progress.advance(task, n))
+    detail = {**result.as_dict(), "sample": sample, "older_than_days": older_than}
+    _audit(rt, "verify.run", f"{len(ids)} documents", detail)
+    if as_json:
+        emit_json(detail)
+    else:
+        out.print(text("verify_done", s.language, checked=result.checked, ok=result.ok,
+                       failed=len(result.failed)))
+        for doc_id in result.failed:
+            out.print(f"[red]failed[/] document {doc_id}")
+    if result.interrupted:
+        from storage.errors import StorageUnavailable
+
+        raise StorageUnavailable(detail=result.interrupted)
+    if result.failed:
+        raise VerifyFailed(failed=len(result.failed))
+
+
+@app.command("coverage")
+def coverage_cmd(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="report as JSON")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="flagged records as CSV")] = False,
+    output: Annotated[Path | None, typer.Option("-o", help="write to this file")] = None,
+    fail_under: Annotated[float | None, typer.Option(help="exit 5 below this %")] = None,
+    limit: Annotated[int, typer.Option(help="flagged records listed (JSON/table)")] = 200,
+) -> None:
+    """Which paper records have a verified backup: totals, by department and year, flagged."""
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        rep = coverage.report(session)
+        if as_csv:
+            _write(output, coverage.flagged_csv(session, FlagFilter()))
+        else:
+            flagged = coverage.flagged(session, limit=limit)
+            n_flagged = coverage.count_flagged(session)
+        audit.record(session, audit_key(s), s.actor, "coverage.report",
+                     "csv" if as_csv else "json" if as_json else "table", rep.totals.as_dict())
+    if as_json:
+        data = {**rep.as_dict(), "flagged_total": n_flagged,
+                "flagged": [f.as_dict() for f in flagged]}
+        if output:
+            import json
+
+            output.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        else:
+            emit_json(data)
+    elif not as_csv:
+        _print_report(rep, flagged, n_flagged)
+    if fail_under is not None and rep.totals.percent < fail_under:
+        raise CoverageBelow(percent=rep.totals.percent, threshold=fail_under)
+
+
+def _write(output: Path | None, data: bytes) -> None:
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(data)
+
+
+def _print_report(rep: coverage.Report, flagged: list[coverage.Flagged], n: int) -> None:
+    t = rep.totals
+    out.print(f"纸质档案 records: {t.total}   已校验 verified: {t.verified} ({t.percent}%)   "
+              f"待校验 stored: {t.stored}   未扫描 none: {t.none}   失败 failed: {t.failed}")
+    for title, groups in (("部门 department", rep.by_department), ("年度 year", rep.by_year)):
+        out.print(f"\n{title}")
+        for k, g in sorted(groups.items()):
+            out.print(f"  {k:<12} {g.verified:>7}/{g.total:<7} {g.percent:>6}%  "
+                      f"none={g.none} stored={g.stored} failed={g.failed}")
+    out.print(f"\n需处理 flagged: {n}")
+    for f in flagged:
+        out.print(f"  {f.record_no:<22} {f.state:<8} {f.location:<24} {f.client_id or '-'}  "
+                  f"{f.reason}")
+    if n > len(flagged):
+        out.print(f"  … --csv lists all {n}")
+
+
+@app.command()
+def coversheets(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("-o", "--output", help="the PDF to write")],
+    all_records: Annotated[bool, typer.Option("--all", help="every registered record")] = False,
+    missing: Annotated[bool, typer.Option(
+        "--missing", help="records without a verified backup (the default)")] = True,
+    record: Annotated[list[str] | None, typer.Option(help="only these 档号")] = None,
+) -> None:
+    """One A4 cover sheet per record (QR code + 档号, client, title, shelf location)."""
+    from index.coversheets import render
+
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        records = coverage.sheet_records(session, all_records or not missing, tuple(record or ()))
+        audit.record(session, audit_key(s), s.actor, "coversheets.print", str(output.name),
+                     {"count": len(records)})
+    output.write_bytes(render(records))
+    out.print(text("coversheets_written", s.language, count=len(records), path=output))
+
+
+@qa_app.command("sample")
+def qa_sample(
+    ctx: typer.Context,
+    fraction: Annotated[float, typer.Option(help="share to draw (≥ 0.05)")] = qa.MIN_FRACTION,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Draw a random sample of newly digitised documents for a manual check."""
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        sample = qa.draw(session, fraction)
+        audit.record(session, audit_key(s), s.actor, "qa.sample", sample.sample_id,
+                     {"fraction": fraction, "population": sample.population,
+                      "documents": list(sample.document_ids)})
+        rows = qa.pending(session)
+    if as_json:
+        emit_json({"sample_id": sample.sample_id, "population": sample.population,
+                   "documents": list(sample.document_ids)})
+        return
+    out.print(text("qa_sampled", s.language, count=len(sample.document_ids),
+                   population=sample.population))
+    for r in rows:
+        out.print(f"  {r['document_id']:>7}  {r['record_no'] or '-':<22} {r['original_name']}")
+
+
+@qa_app.command("mark")
+def qa_mark(
+    ctx: typer.Context,
+    doc_id: int,
+    verdict: Annotated[str, typer.Argument(help="pass | fail")],
+    reason: Annotated[str, typer.Option(help="why it failed (needed for fail)")] = "",
+) -> None:
+    """Record the reviewer's verdict for one document."""
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        qa.mark(session, doc_id, verdict, reason, s.actor)
+        audit.record(session, audit_key(s), s.actor, f"qa.{verdict}", f"document {doc_id}",
+                     {"reason": reason})
+    out.print(f"{doc_id}: {verdict}")
+
+
+@qa_app.command("report")
+def qa_report(ctx: typer.Context,
+              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Sampled, pending, passed, failed and the pass rate; failures to re-scan."""
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        data = qa.report(session)
+    if as_json:
+        emit_json(data)
+        return
+    rate = "-" if data["pass_rate"] is None else f"{data['pass_rate']}%"
+    out.print(f"抽检 sampled: {data['sampled']}  待检 pending: {data['pending']}  "
+              f"合格 passed: {data['passed']}  不合格 failed: {data['failed']}  "
+              f"合格率 pass rate: {rate}")
+    for f in data["failures"]:
+        out.print(f"  [red]重扫 rescan[/] {f['document_id']} {f['record_no'] or '-'} "
+                  f"{f['original_name']}: {f['reason']}")

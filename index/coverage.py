@@ -1,0 +1,269 @@
+"""Backup coverage of the paper-record register: which paper files have a verified copy.
+
+"Electronic backup" means the encrypted original is in object storage and its checksum has
+been verified. Each record's code lives in ``record_state`` (see :mod:`index.coverage_sql`);
+:func:`refresh` recomputes the records the triggers marked, then the report is a grouped
+scan of that table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlmodel import Session, col, func, select
+
+from index.coverage_models import FAILED, NONE, STATE_NAMES, VERIFIED, CoverageDirty, RecordState
+from index.coverage_sql import FILL_ALL, FILL_SOME
+from index.models import Document, PaperRecord, Verification
+
+CHUNK = 500
+# Past this many marked records one set-based rebuild beats many small ones.
+REBUILD_ABOVE = 20_000
+
+
+def refresh(session: Session) -> int:
+    """Recompute the coverage code of every marked record; returns how many were marked."""
+    dirty = session.exec(select(func.count()).select_from(CoverageDirty)).one()
+    if not dirty:
+        return 0
+    if dirty > REBUILD_ABOVE:
+        session.execute(text("DELETE FROM coverage_dirty"))
+        session.execute(text("DELETE FROM record_state"))
+        session.execute(text(FILL_ALL))
+        return int(dirty)
+    nos = list(session.exec(select(CoverageDirty.record_no)))
+    fill = text(FILL_SOME).bindparams(bindparam("nos", expanding=True))
+    for i in range(0, len(nos), CHUNK):
+        part = nos[i : i + CHUNK]
+        # Unmark first: a change committed meanwhile marks the record again for next time.
+        session.execute(text("DELETE FROM coverage_dirty WHERE record_no IN :nos")
+                        .bindparams(bindparam("nos", expanding=True)), {"nos": part})
+        session.execute(text("DELETE FROM record_state WHERE record_no IN :nos")
+                        .bindparams(bindparam("nos", expanding=True)), {"nos": part})
+        session.execute(fill, {"nos": part})
+    return len(nos)
+
+
+@dataclass
+class Tally:
+    """Counts of records per coverage state."""
+
+    none: int = 0
+    stored: int = 0
+    verified: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.none + self.stored + self.verified + self.failed
+
+    @property
+    def percent(self) -> float:
+        """Share of records with a verified backup, in percent (100 for an empty register)."""
+        return round(100.0 * self.verified / self.total, 2) if self.total else 100.0
+
+    def add(self, code: int, n: int) -> None:
+        name = STATE_NAMES[code]
+        setattr(self, name, getattr(self, name) + n)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "none": self.none, "stored": self.stored,
+                "verified": self.verified, "failed": self.failed, "percent": self.percent}
+
+
+@dataclass
+class Report:
+    totals: Tally = field(default_factory=Tally)
+    by_department: dict[str, Tally] = field(default_factory=dict)
+    by_year: dict[str, Tally] = field(default_factory=dict)
+    by_department_year: dict[tuple[str, str], Tally] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "totals": self.totals.as_dict(),
+            "by_department": {k: v.as_dict() for k, v in sorted(self.by_department.items())},
+            "by_year": {k: v.as_dict() for k, v in sorted(self.by_year.items())},
+        }
+
+
+def report(session: Session) -> Report:
+    """Totals and breakdowns by department and year (refreshes marked records first)."""
+    refresh(session)
+    rows = session.exec(
+        select(RecordState.department, RecordState.year, RecordState.code, func.count())
+        .group_by(col(RecordState.department), col(RecordState.year), col(RecordState.code))
+    ).all()
+    rep = Report()
+    for dept, year, code, n in rows:
+        d, y = dept or "-", str(year) if year is not None else "-"
+        rep.totals.add(code, n)
+        rep.by_department.setdefault(d, Tally()).add(code, n)
+        rep.by_year.setdefault(y, Tally()).add(code, n)
+        rep.by_department_year.setdefault((d, y), Tally()).add(code, n)
+    return rep
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A paper record without a verified backup, with where to find the paper."""
+
+    record_no: str
+    state: str
+    reason: str
+    client_id: str | None
+    title: str
+    department: str | None
+    year: int | None
+    room: str | None
+    shelf: str | None
+    box: str | None
+    documents: tuple[int, ...]
+
+    @property
+    def location(self) -> str:
+        return " / ".join(p for p in (self.room, self.shelf, self.box) if p) or "-"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"record_no": self.record_no, "state": self.state, "reason": self.reason,
+                "client_id": self.client_id, "title": self.title,
+                "department": self.department, "year": self.year, "room": self.room,
+                "shelf": self.shelf, "box": self.box, "location": self.location,
+                "documents": list(self.documents)}
+
+
+@dataclass(frozen=True)
+class FlagFilter:
+    """Which flagged records to list (every field optional)."""
+
+    state: str | None = None  # none | stored | failed
+    department: str | None = None
+    year: int | None = None
+    record_nos: tuple[str, ...] = ()
+
+
+def flagged(session: Session, flt: FlagFilter | None = None, limit: int | None = None,
+            offset: int = 0) -> list[Flagged]:
+    """Records not verified, in 档号 order, with the reason each one is flagged."""
+    return list(iter_flagged(session, flt, limit, offset))
+
+
+def count_flagged(session: Session, flt: FlagFilter | None = None) -> int:
+    stmt = select(func.count()).select_from(RecordState)
+    return int(session.exec(_where(stmt, flt or FlagFilter())).one())
+
+
+def _where(stmt: Any, flt: FlagFilter) -> Any:
+    stmt = stmt.where(col(RecordState.code) != VERIFIED)
+    if flt.state:
+        codes = [c for c, n in STATE_NAMES.items() if n == flt.state]
+        stmt = stmt.where(col(RecordState.code).in_(codes))
+    if flt.department:
+        stmt = stmt.where(col(RecordState.department) == flt.department)
+    if flt.year is not None:
+        stmt = stmt.where(col(RecordState.year) == flt.year)
+    if flt.record_nos:
+        stmt = stmt.where(col(RecordState.record_no).in_(flt.record_nos))
+    return stmt
+
+
+def iter_flagged(session: Session, flt: FlagFilter | None = None, limit: int | None = None,
+                 offset: int = 0, batch: int = 1000) -> Iterator[Flagged]:
+    """Stream flagged records in batches (the CSV export may hold a million)."""
+    stmt = _where(select(RecordState.record_no, RecordState.code), flt or FlagFilter())
+    stmt = stmt.order_by(col(RecordState.record_no)).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = list(session.exec(stmt))
+    for i in range(0, len(rows), batch):
+        yield from _describe(session, rows[i : i + batch])
+
+
+def _describe(session: Session, rows: list[tuple[str, int]]) -> Iterator[Flagged]:
+    nos = [r[0] for r in rows]
+    recs = {r.record_no: r for r in
+            session.exec(select(PaperRecord).where(col(PaperRecord.record_no).in_(nos)))}
+    docs: dict[str, list[Document]] = {}
+    for d in session.exec(select(Document).where(col(Document.record_no).in_(nos))
+                          .order_by(col(Document.id))):
+        docs.setdefault(d.record_no or "", []).append(d)
+    qa = _qa_failures(session, [d.id for ds in docs.values() for d in ds if d.id is not None])
+    for no, code in rows:
+        rec = recs.get(no)
+        if rec is None:  # deleted meanwhile; the next refresh drops it
+            continue
+        mine = docs.get(no, [])
+        yield Flagged(no, STATE_NAMES[code], _reason(session, code, mine, qa), rec.client_id,
+                      rec.title, rec.department, rec.year, rec.room, rec.shelf, rec.box,
+                      tuple(d.id for d in mine if d.id is not None))
+
+
+def _qa_failures(session: Session, doc_ids: list[int]) -> dict[int, str]:
+    from index.coverage_models import QaCheck
+
+    if not doc_ids:
+        return {}
+    stmt = select(QaCheck).where(col(QaCheck.document_id).in_(doc_ids),
+                                 col(QaCheck.result) == "fail")
+    return {q.document_id: q.reason for q in session.exec(stmt)}
+
+
+def _reason(session: Session, code: int, docs: list[Document], qa: dict[int, str]) -> str:
+    """Why the record is flagged, in words a clerk can act on."""
+    if code == NONE:
+        return "no scan / 未扫描"
+    if code != FAILED:
+        return "stored, not yet verified / 已存储，待校验"
+    parts: list[str] = []
+    for d in docs:
+        if d.id in qa:
+            parts.append(f"doc {d.id}: spot check failed / 抽检不合格: {qa[d.id]}")
+        elif d.verify_state == "failed":
+            parts.append(f"doc {d.id}: {_last_failure(session, d.id)}")
+    return "; ".join(parts) or "failed"
+
+
+def _last_failure(session: Session, doc_id: int | None) -> str:
+    stmt = (select(Verification.detail).where(col(Verification.document_id) == doc_id,
+                                              col(Verification.ok).is_(False))
+            .order_by(col(Verification.id).desc()).limit(1))
+    return session.exec(stmt).first() or "verification failed / 校验失败"
+
+
+CSV_COLUMNS = ("record_no", "state", "reason", "client_id", "title", "department", "year",
+               "room", "shelf", "box")
+
+
+def flagged_csv(session: Session, flt: FlagFilter) -> bytes:
+    """Flagged records as CSV in UTF-8 with a BOM, so Excel shows the Chinese."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_COLUMNS)
+    for f in iter_flagged(session, flt):
+        d = f.as_dict()
+        w.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def sheet_records(session: Session, every: bool, record_nos: tuple[str, ...] = (),
+                  flt: FlagFilter | None = None) -> list[PaperRecord]:
+    """Records to print cover sheets for: all (or the named ones), else the flagged ones."""
+    if every:
+        stmt = select(PaperRecord).order_by(col(PaperRecord.record_no))
+        if record_nos:
+            stmt = stmt.where(col(PaperRecord.record_no).in_(record_nos))
+        return list(session.exec(stmt))
+    refresh(session)
+    f = flt or FlagFilter()
+    stmt2 = _where(select(RecordState.record_no), FlagFilter(f.state, f.department, f.year,
+                                                             record_nos))
+    nos = list(session.exec(stmt2.order_by(col(RecordState.record_no))))
+    recs: dict[str, PaperRecord] = {}
+    for i in range(0, len(nos), CHUNK):
+        stmt3 = select(PaperRecord).where(col(PaperRecord.record_no).in_(nos[i : i + CHUNK]))
+        recs.update({r.record_no: r for r in session.exec(stmt3)})
+    return [recs[n] for n in nos if n in recs]
