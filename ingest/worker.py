@@ -25,7 +25,7 @@ from config.errors import PapervaultError, TransientError
 from index import documents, jobs
 from index.db import session_scope
 from index.models import Document, Page, utcnow
-from ingest.stages import link
+from ingest.stages import barcodes, link, split
 from ingest.stages.ocr import PageResult, PageTask, init_worker_process, ocr_page
 from ingest.stages.searchable_pdf import assemble
 from storage.crypto import WrappedKey
@@ -48,6 +48,8 @@ class WorkerConfig:
     client_patterns: tuple[str, ...]
     record_patterns: tuple[str, ...]
     private_dir: Path
+    min_dpi_warning: int = 300
+    low_confidence_warning: float = 40.0
 
 
 def worker_name() -> str:
@@ -133,6 +135,8 @@ class Worker:
             original = workdir / ("original" + _EXT.get(doc.media_type, ".bin"))
             self.store.download(doc.object_name, WrappedKey(doc.wrapped_key, doc.key_id), original)
             pages = self._ocr_pages(original, doc, workdir)
+            sheets = barcodes.find_cover_sheets(self.pool, original, doc.media_type, len(pages),
+                                                workdir, self.cfg.page_timeout)
             decision = self._link(doc, pages)
             searchable = assemble(pages, original if doc.media_type == "pdf" else None,
                                   workdir / "searchable.pdf")
@@ -140,6 +144,10 @@ class Worker:
                 obj = self.store.put_file(f, kind="s")
             self.store.verify(obj.name, obj.wrapped, obj.sha256)
             self._save(claim, doc, pages, decision, obj.name, obj.wrapped, obj.sha256)
+            # Quality warnings, then one child document per cover sheet (issue 4).
+            checks = split.Checks(self.cfg.min_dpi_warning, self.cfg.low_confidence_warning)
+            split.after_save(self.engine, self.store, claim.document_id, original,
+                             doc.media_type, pages, sheets, workdir, checks)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
