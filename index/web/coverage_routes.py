@@ -1,0 +1,96 @@
+"""The auditors' dashboard: coverage figures, a chart by department and year, the flagged
+records with filters, CSV export and cover sheets for exactly what the filters show."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from config.errors import BadInput
+from index import coverage, qa
+from index.coverage import FlagFilter
+from index.db import session_scope
+from index.web.app import render, ui
+
+router = APIRouter()
+SHOWN = 200
+STATES = ("none", "stored", "failed")
+
+
+def _filter(request: Request) -> FlagFilter:
+    p = request.query_params
+    state = p.get("state") or None
+    if state is not None and state not in STATES:
+        raise BadInput(detail=f"state must be one of {', '.join(STATES)}")
+    year = p.get("year") or None
+    if year is not None and not year.isdigit():
+        raise BadInput(detail="year must be a number")
+    return FlagFilter(state=state, department=p.get("department") or None,
+                      year=int(year) if year else None)
+
+
+def _query(flt: FlagFilter) -> str:
+    params = {"state": flt.state, "department": flt.department, "year": flt.year}
+    return urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def _audit(request: Request, session: Any, action: str, detail: dict[str, object]) -> None:
+    u = ui(request)
+    request.app.state.auditor.record(session, action, "web", detail, origin=u.origin)
+
+
+@router.get("/coverage", response_class=HTMLResponse, include_in_schema=False)
+def coverage_page(request: Request) -> HTMLResponse:
+    flt = _filter(request)
+    with session_scope(request.app.state.engine) as s:
+        rep = coverage.report(s)
+        flagged = coverage.flagged(s, flt, limit=SHOWN)
+        n_flagged = coverage.count_flagged(s, flt)
+        qa_report = qa.report(s)
+        _audit(request, s, "coverage.view", rep.totals.as_dict())
+    chart = sorted(rep.by_department_year.items())
+    return render(request, "coverage_dashboard.html", {
+        "rep": rep, "chart": chart, "flagged": flagged, "n_flagged": n_flagged,
+        "shown": SHOWN, "flt": flt, "query": _query(flt), "states": STATES,
+        "departments": sorted(rep.by_department), "years": sorted(rep.by_year),
+        "qa": qa_report,
+    })
+
+
+@router.get("/coverage/flagged.csv", include_in_schema=False)
+def flagged_csv(request: Request) -> Response:
+    flt = _filter(request)
+    with session_scope(request.app.state.engine) as s:
+        coverage.refresh(s)
+        data = coverage.flagged_csv(s, flt)
+        _audit(request, s, "coverage.export", {"filter": _query(flt)})
+    return Response(data, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="flagged-records.csv"'})
+
+
+@router.get("/coverage/coversheets.pdf", include_in_schema=False)
+def coversheets_pdf(request: Request) -> Response:
+    from index.coversheets import render as render_sheets
+
+    flt = _filter(request)
+    with session_scope(request.app.state.engine) as s:
+        records = coverage.sheet_records(s, every=False, flt=flt)
+        _audit(request, s, "coversheets.print", {"count": len(records), "filter": _query(flt)})
+    return Response(render_sheets(records), media_type="application/pdf", headers={
+        "Content-Disposition": 'inline; filename="coversheets.pdf"'})
+
+
+@router.get("/api/coverage")
+def coverage_api(request: Request) -> JSONResponse:
+    """Coverage totals, breakdowns and the first flagged records (same filters as the page)."""
+    flt = _filter(request)
+    with session_scope(request.app.state.engine) as s:
+        rep = coverage.report(s)
+        flagged = coverage.flagged(s, flt, limit=SHOWN)
+        n = coverage.count_flagged(s, flt)
+        _audit(request, s, "coverage.view", rep.totals.as_dict())
+    return JSONResponse({**rep.as_dict(), "flagged_total": n,
+                         "flagged": [f.as_dict() for f in flagged]})
