@@ -99,7 +99,7 @@ def _text(pdf: Canvas, value: str, x: float, y: float, pt: int, center: bool = F
     px = round(pt * TEXT_DPI / 72)
     font = _font(px)
     left, top, right, bottom = font.getbbox(value)
-    img = Image.new("1", (max(1, right - left) + 4, max(1, bottom - top) + 4), 1)
+    img = Image.new("1", (max(1, int(right - left)) + 4, max(1, int(bottom - top)) + 4), 1)
     ImageDraw.Draw(img).text((2 - left, 2 - top), value, font=font, fill=0)
     w, h = img.width * 72 / TEXT_DPI, img.height * 72 / TEXT_DPI
     x0 = x - w / 2 if center else x

@@ -41,7 +41,8 @@ def scan_page(task: ScanTask) -> tuple[int, tuple[str, ...]]:
     except (OcrFailed, OSError, EOFError):
         return task.page_no, ()  # OCR of the same page reports the damage
     with img:
-        codes = zxingcpp.read_barcodes(img, formats=FORMATS)
+        # zxing-cpp 2.3 deprecates BarcodeFormats built with |; its stubs lag behind.
+        codes = zxingcpp.read_barcodes(img, formats=FORMATS)  # type: ignore[arg-type]
     return task.page_no, tuple(c.text for c in codes if c.valid)
 
 

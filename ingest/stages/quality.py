@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 
@@ -52,7 +53,7 @@ def native_dpi(original: Path, media_type: str) -> dict[int, int]:
         with pikepdf.open(original) as pdf:
             for n, page in enumerate(pdf.pages, start=1):
                 width_pt = float(page.mediabox[2]) - float(page.mediabox[0])
-                xobjects = page.resources.get("/XObject", {})
+                xobjects: Any = page.resources.get("/XObject", {})
                 widths = [int(x.get("/Width", 0)) for x in xobjects.values()
                           if x.get("/Subtype") == "/Image"]
                 if widths and width_pt > 0:
