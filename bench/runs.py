@@ -38,7 +38,10 @@ def _check_indexed(rt: Runtime, doc_ids: list[int], pages: int) -> None:
         states = {d.state for d in docs}
         total = sum(d.page_count or 0 for d in docs)
         if states != {"indexed"} or total != pages or not all(d.text for d in docs):
-            raise RuntimeError(f"not everything indexed: {states}, {total}/{pages} pages")
+            errors = {j.last_error for j in s.exec(select(Job).where(
+                col(Job.document_id).in_(doc_ids), col(Job.state) != "done"))}
+            raise RuntimeError(f"not everything indexed: {states}, {total}/{pages} pages, "
+                               f"job errors {errors}")
 
 
 def end_to_end(s: Settings, pdf: Path, pages: int) -> dict[str, float]:

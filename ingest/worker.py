@@ -6,6 +6,7 @@ pages in parallel processes, link it, store the searchable PDF, index the text.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -56,12 +57,54 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+# This process's mark on its job folders; its lock file says it is alive.
+_TOKEN = uuid.uuid4().hex[:12]
+_LOCKS: dict[Path, int] = {}
+
+
 def clean_private_dir(private_dir: Path) -> None:
-    """Remove plaintext a crashed worker left behind, and (re)create the folder 0700."""
-    if private_dir.exists():
-        shutil.rmtree(private_dir, ignore_errors=True)
-    private_dir.mkdir(parents=True, mode=0o700)
+    """Remove plaintext that dead workers left behind, and (re)create the folder 0700.
+
+    Several worker processes may share the folder (one instance, several workers on one
+    host): each holds a lock on its own file in ``<folder>.live`` while it runs and names
+    its job folders after it, so a starting worker never removes a running one's files.
+    """
+    private_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     private_dir.chmod(0o700)
+    live = _live_tokens(private_dir)
+    for entry in private_dir.iterdir():
+        owner = entry.name.split("-")[1] if entry.name.startswith("job") else ""
+        if owner not in live:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def _live_tokens(private_dir: Path) -> set[str]:
+    """Tokens of the workers (this one included) that hold their lock on this folder."""
+    locks = private_dir.with_name(private_dir.name + ".live")
+    locks.mkdir(mode=0o700, exist_ok=True)
+    if private_dir not in _LOCKS:
+        # Locked before it appears under its name, so nobody sees it unlocked.
+        fd = os.open(locks / f".new-{_TOKEN}", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until this process (and its pool) exits
+        (locks / f".new-{_TOKEN}").rename(locks / _TOKEN)
+        _LOCKS[private_dir] = fd
+    live = {_TOKEN}
+    for lock in locks.iterdir():
+        if lock.name == _TOKEN or lock.name.startswith(".new-"):
+            continue
+        fd = os.open(lock, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            live.add(lock.name)
+        else:
+            lock.unlink(missing_ok=True)  # its worker is gone
+        finally:
+            os.close(fd)
+    return live
 
 
 def make_pool(cfg: WorkerConfig) -> ProcessPoolExecutor:
@@ -130,7 +173,8 @@ class Worker:
             doc = s.get(Document, claim.document_id)
         if doc is None:
             raise PapervaultError("not_found", what=f"document {claim.document_id}")
-        workdir = Path(tempfile.mkdtemp(prefix=f"job{claim.job_id}-", dir=self.cfg.private_dir))
+        workdir = Path(tempfile.mkdtemp(prefix=f"job{claim.job_id}-{_TOKEN}-",
+                                        dir=self.cfg.private_dir))
         try:
             original = workdir / ("original" + _EXT.get(doc.media_type, ".bin"))
             self.store.download(doc.object_name, WrappedKey(doc.wrapped_key, doc.key_id), original)
