@@ -60,3 +60,19 @@ class TransientError(PapervaultError):
 
     exit_code = 75  # EX_TEMPFAIL
     http_status = 503
+
+
+class NotSignedIn(PapervaultError):
+    """Nobody is signed in, or the session or token is no longer valid."""
+
+    exit_code = 77  # EX_NOPERM
+    http_status = 401
+    key = "login_required"
+
+
+class Forbidden(PapervaultError):
+    """The user is known but their roles do not allow this."""
+
+    exit_code = 77  # EX_NOPERM
+    http_status = 403
+    key = "forbidden"

@@ -7,11 +7,12 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.errors import ConfigError
@@ -23,6 +24,7 @@ DEFAULT_RECORD_PATTERNS = [r"DA-\d{4}-[A-Z]{2,4}-\d{4,6}"]
 
 
 class WatchSettings(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)  # nan seconds would never settle a file
     inbox: Path = Path("inbox")
     quarantine: Path = Path("quarantine")
     done: Path = Path("done")
@@ -38,6 +40,7 @@ class WatchSettings(BaseModel):
 
 
 class LimitSettings(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
     max_bytes: int = 1024 * 1024 * 1024
     max_pages: int = 2000
     max_pixels: int = 200_000_000
@@ -46,6 +49,7 @@ class LimitSettings(BaseModel):
 
 
 class OcrSettings(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
     langs: str = "chi_sim+eng"
     dpi: int = 300
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
@@ -85,11 +89,52 @@ class LinkSettings(BaseModel):
     client_patterns: list[str] = DEFAULT_CLIENT_PATTERNS
     record_patterns: list[str] = DEFAULT_RECORD_PATTERNS
 
+    @field_validator("client_patterns", "record_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        # Refused at start-up, not when the first document reaches the linker.
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as e:
+                raise ValueError(f"{p!r} is not a regular expression ({e})") from e
+        return patterns
+
 
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8700
     enabled: bool = True
+
+
+class CoverageSettings(BaseModel):
+    # Default for `papervault coverage --fail-under`: exit 5 when the verified share of
+    # paper records is below this percentage (a nightly job can alert on it). None: never.
+    fail_under: float | None = None
+
+
+class AccessSettings(BaseModel):
+    # The web UI asks for a sign-in; with it off the UI acts as ``actor`` and binds to
+    # loopback only.
+    login: bool = True
+    session_hours: float = 12.0
+    idle_minutes: float = 30.0
+    max_failed_logins: int = 5
+    lockout_minutes: float = 15.0
+    min_password_length: int = 12
+    # Auditors see document metadata only, unless the office decides otherwise.
+    auditor_sees_content: bool = False
+    # Mark the session cookie Secure (set when a TLS proxy sits in front).
+    secure_cookies: bool = False
+    # Keys the session's CSRF tokens; beside the master key, made on first use.
+    session_key_file: Path = Path("keys/session.key")
+
+
+class PrivacySettings(BaseModel):
+    # PIPL minimisation: national ID and bank card numbers in the stored search text keep
+    # their last 4 digits; a full-number query still finds them through a keyed hash.
+    mask_numbers: bool = False
+    pi_key_file: Path = Path("keys/pi.key")
 
 
 class Settings(BaseSettings):
@@ -112,6 +157,9 @@ class Settings(BaseSettings):
     crypto: CryptoSettings = CryptoSettings()
     link: LinkSettings = LinkSettings()
     web: WebSettings = WebSettings()
+    access: AccessSettings = AccessSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    coverage: CoverageSettings = CoverageSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -185,7 +233,10 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(detail=f"{where}: {first['msg']}") from e
-    check_folders(settings)
+    try:
+        check_folders(settings)
+    except ValueError as e:  # a NUL character in a folder name
+        raise ConfigError(detail=f"a folder setting cannot be used: {e}") from e
     return settings
 
 

@@ -148,3 +148,64 @@ class AuditEntry(SQLModel, table=True):
     origin: str = Field(default="cli", max_length=128)
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64)
+
+
+class User(SQLModel, table=True):
+    """One person (never a shared account). ``roles``: space-separated role names."""
+
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=128)
+    roles: str = Field(default="", max_length=128)
+    # argon2id; None for an account that may only act locally (CLI) or by token.
+    password_hash: str | None = Field(default=None, sa_column=Column(Text))
+    must_change_password: bool = True
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="", max_length=64)
+    password_changed_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    """A user's token for an integration; only its SHA-256 is kept (shown once)."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    name: str = Field(max_length=128)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser; only the SHA-256 of its cookie is kept."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    origin: str = Field(default="", max_length=128)
+    revoked_at: datetime | None = None
+
+
+class PiDigest(SQLModel, table=True):
+    """A keyed hash of a masked ID/card number, so a full-number query finds its document."""
+
+    __tablename__ = "pi_digest"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    digest: str = Field(max_length=64, index=True)

@@ -17,6 +17,7 @@ from config.errors import PapervaultError
 from config.logging import setup_logging
 from config.messages import Lang
 from config.settings import Settings, load_settings
+from index.access import Principal
 
 app = typer.Typer(help="papervault: 纸质档案数字化归档 / paper files into an encrypted archive",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -37,6 +38,8 @@ class State:
     def __init__(self, config: Path | None) -> None:
         self.config = config
         self._settings: Settings | None = None
+        self.authorized = False
+        self.principal: Principal | None = None
 
     @property
     def settings(self) -> Settings:
@@ -52,8 +55,66 @@ def _root(ctx: typer.Context, config: ConfigOpt = None) -> None:
 
 
 def settings_of(ctx: typer.Context) -> Settings:
+    """The settings, once the local user is allowed to run this command (the CLI's gate)."""
     state: State = ctx.find_root().obj
-    return state.settings
+    s = state.settings
+    if not state.authorized:
+        state.principal = authorize_command(s, command_key(ctx))
+        state.authorized = True
+    return s
+
+
+def principal_of(ctx: typer.Context) -> Principal:
+    """Who runs this command (after :func:`settings_of` let them)."""
+    state: State = ctx.find_root().obj
+    assert state.principal is not None, "settings_of(ctx) first"
+    return state.principal
+
+
+def command_key(ctx: typer.Context) -> str:
+    """``"keys rotate"`` for ``papervault keys rotate``: the key of ``index.access.COMMANDS``."""
+    names: list[str] = []
+    c: typer.Context | None = ctx
+    while c is not None and c.parent is not None:
+        names.append(c.info_name or "")
+        c = c.parent  # type: ignore[assignment]
+    return " ".join(reversed(names))
+
+
+def authorize_command(s: Settings, key: str) -> Principal | None:
+    """Apply ``index.access.COMMANDS`` to ``s.actor`` (the named local user); audit refusals.
+
+    The first ``users add`` on an instance without users is allowed: it makes the first admin.
+    """
+    from config.errors import Forbidden
+    from index import audit, users
+    from index.access import COMMANDS, Open, allows
+    from index.db import make_engine, session_scope, upgrade
+    from ingest.runtime import audit_key
+
+    rule = COMMANDS.get(key)
+    if rule is Open.BOOTSTRAP:
+        return None
+    engine = make_engine(s.db_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        if key == "users add" and users.count_users(session) == 0:
+            return None
+        if rule is None:
+            raise Forbidden("forbidden", user=s.actor, roles="-", perm="(no rule)")
+        try:
+            principal = users.local_principal(session, s.actor, s.access)
+        except Forbidden:
+            audit.record(session, audit_key(s), s.actor, "access.denied", key,
+                         {"needs": str(rule), "reason": "unknown user"})
+            session.commit()
+            raise
+        if not allows(rule, principal):
+            audit.record(session, audit_key(s), s.actor, "access.denied", key,
+                         {"needs": str(rule)})
+            session.commit()
+            users.require(principal, rule)  # type: ignore[arg-type]  # raises Forbidden
+        return principal
 
 
 def emit_json(obj: Any) -> None:
@@ -62,15 +123,32 @@ def emit_json(obj: Any) -> None:
 
 
 @app.command()
-def init(folder: Path, web_port: int = 8700) -> None:
-    """Create an instance: config, master key (0600), inbox/, quarantine/, index."""
-    from index.db import make_engine, upgrade
+def init(
+    folder: Path,
+    web_port: int = 8700,
+    admin: Annotated[str | None, typer.Option(
+        help="the first administrator (default: PAPERVAULT_ACTOR or your login name)")] = None,
+) -> None:
+    """Create an instance: config, master key (0600), inbox/, quarantine/, index, first admin."""
+    from index import users
+    from index.access import Role
+    from index.db import make_engine, session_scope, upgrade
     from ingest.instance import init_instance
 
     config = init_instance(folder, web_port)
     s = load_settings(config)
-    upgrade(make_engine(s.db_url))
+    engine = make_engine(s.db_url)
+    upgrade(engine)
+    name = admin or s.actor
+    password = None
+    with session_scope(engine) as session:
+        if users.count_users(session) == 0:
+            _, password = users.add_user(session, name, frozenset({Role.ADMIN}), by="init")
     out.print(f"已创建 / created: {config}")
+    if password:
+        out.print(f"管理员 / administrator: {name}")
+        out.print(f"一次性密码（首次网页登录须修改，只显示这一次）/ one-time password "
+                  f"(change it at first sign-in; shown only now): {password}")
     out.print(f"  papervault --config {config} up")
 
 
@@ -216,4 +294,4 @@ def main() -> None:
 
 
 # Command groups that live in their own modules register themselves on import.
-from ingest import cli_admin, cli_archive, cli_coverage  # noqa: E402,F401
+from ingest import cli_admin, cli_archive, cli_coverage, cli_users  # noqa: E402,F401

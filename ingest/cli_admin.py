@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -95,8 +96,133 @@ def audit_verify(ctx: typer.Context) -> None:
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
         problems = audit.verify_chain(session, audit_key(s))
+    with session_scope(rt.engine) as session:
+        audit.record(session, audit_key(s), s.actor, "audit.verify", "audit",
+                     {"problems": len(problems)})
     for p in problems:
         out.print(f"[red]{p}[/]")
     if problems:
         raise AuditBroken("bad_input", detail=f"audit chain broken: {len(problems)} problem(s)")
     out.print("审计日志完整 / audit chain intact")
+
+
+@audit_app.command("log")
+def audit_log(
+    ctx: typer.Context,
+    actor: Annotated[str | None, typer.Option(help="who")] = None,
+    action: Annotated[str | None, typer.Option(help="an action, or a prefix like 'login.'")
+                      ] = None,
+    target: Annotated[str | None, typer.Option(help="e.g. document:12")] = None,
+    client: Annotated[str | None, typer.Option(
+        help="every entry about this client or one of their documents")] = None,
+    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="YYYY-MM-DD (inclusive)")] = None,
+    limit: int = 200,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="write every match as CSV")
+                       ] = None,
+) -> None:
+    """Show or export the audit trail, newest first (auditors)."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from index.web.archive import parse_date
+
+    s = settings_of(ctx)
+    since_d, until_d = parse_date(since), parse_date(until)
+    flt = audit.LogFilter(
+        actor=actor, action=action, target=target, client_id=client,
+        since=datetime.combine(since_d, time(), UTC) if since_d else None,
+        until=datetime.combine(until_d, time(), UTC) + timedelta(days=1) if until_d else None)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        if csv_out is not None:
+            csv_out.write_bytes(audit.entries_csv(session, flt))
+            audit.record(session, audit_key(s), s.actor, "audit.export", "audit",
+                         flt.params())
+            out.print(f"→ {csv_out}")
+            return
+        rows = audit.entries(session, flt, limit)
+        audit.record(session, audit_key(s), s.actor, "audit.view", "audit", flt.params())
+    for e in rows:
+        if as_json:
+            emit_json(audit.entry_dict(e))
+        else:
+            out.print(f"{e.id:>7} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<16} {e.action:<16} "
+                      f"{e.target:<24} {e.origin}", markup=False, highlight=False)
+
+
+privacy_app = typer.Typer(help="个人信息最小化 / PI minimisation", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
+
+
+@privacy_app.command("mask-existing")
+def privacy_mask_existing(ctx: typer.Context) -> None:
+    """Mask ID and card numbers in text stored before privacy.mask_numbers was turned on."""
+    from index import privacy
+    from ingest.runtime import pi_key
+
+    s = settings_of(ctx)
+    key = pi_key(s)
+    if key is None:
+        raise BadInput(detail="privacy.mask_numbers is off: turn it on in the config first")
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        n = privacy.mask_existing(session, key)
+        audit.record(session, audit_key(s), s.actor, "privacy.mask_existing", "documents",
+                     {"documents": n})
+    out.print(f"已遮蔽 / masked: {n} documents")
+
+
+orphans_app = typer.Typer(help="无主对象 / stored objects no document refers to",
+                          no_args_is_help=True)
+app.add_typer(orphans_app, name="orphans")
+GraceOpt = Annotated[float, typer.Option(
+    "--older-than-hours", help="only objects at least this old (captures in flight)")]
+
+
+def _orphans(ctx: typer.Context, hours: float):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from index import orphans
+
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        found = list(orphans.find(session, rt.store.list_objects(), timedelta(hours=hours)))
+    return s, rt, found
+
+
+@orphans_app.command("list")
+def orphans_list(ctx: typer.Context, hours: GraceOpt = 24.0,
+                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Sealed objects in S3 that no document refers to (left by a crash mid-capture)."""
+    s, rt, found = _orphans(ctx, hours)
+    with session_scope(rt.engine) as session:
+        audit.record(session, audit_key(s), s.actor, "orphans.list", "storage",
+                     {"found": len(found), "older_than_hours": hours})
+    for o in found:
+        if as_json:
+            emit_json(o.as_dict())
+        else:
+            out.print(f"{o.name}  {o.size} bytes  {o.modified}", highlight=False)
+    if not as_json:
+        out.print(f"无主对象 / orphaned objects: {len(found)}")
+
+
+@orphans_app.command("delete")
+def orphans_delete(ctx: typer.Context, hours: GraceOpt = 24.0) -> None:
+    """Delete those objects (each re-checked against the index just before)."""
+    from index import orphans
+
+    s, rt, found = _orphans(ctx, hours)
+    deleted = 0
+    for o in found:
+        with session_scope(rt.engine) as session:
+            if orphans.referenced(session, [o.name]):  # committed meanwhile
+                continue
+        rt.store.delete(o.name)
+        deleted += 1
+    with session_scope(rt.engine) as session:
+        audit.record(session, audit_key(s), s.actor, "orphans.delete", "storage",
+                     {"deleted": deleted, "older_than_hours": hours})
+    out.print(f"已删除 / deleted: {deleted}")

@@ -15,19 +15,21 @@ import typer
 from config.errors import ConfigError
 from config.messages import text
 from config.settings import Settings
+from index.access import Perm
 from index.db import session_scope
-from index.search import SearchQuery, search
+from index.search import SearchQuery
 from index.web.archive import (
     Auditor,
     document_dict,
+    find,
     get_document,
     pages_of,
     parse_date,
     result_dict,
     stored_file,
 )
-from ingest.cli import app, emit_json, out, settings_of
-from ingest.runtime import local_s3, open_runtime
+from ingest.cli import app, emit_json, out, principal_of, settings_of
+from ingest.runtime import local_s3, open_runtime, pi_key
 from storage.errors import IntegrityError
 
 Opt = typer.Option
@@ -60,8 +62,9 @@ def search_cmd(
     )
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        result = search(session, q)
-        Auditor(s).record(session, "search", query, {**q.filters(), "total": result.total})
+        result, audit_q = find(session, q, pi_key(s))
+        Auditor(s).record(session, s.actor, "search", audit_q,
+                          {**q.filters(), "total": result.total})
     if as_json:
         emit_json(result_dict(q, result))
         return
@@ -84,19 +87,23 @@ def show(
     as_json: Annotated[bool, Opt("--json", help="JSON output")] = False,
     full: Annotated[bool, Opt(help="print the whole OCR text")] = False,
 ) -> None:
-    """Show one document: metadata, pages and OCR text."""
+    """Show one document: metadata, pages and OCR text (the text needs view_content)."""
     s = settings_of(ctx)
+    content = principal_of(ctx).can(Perm.VIEW_CONTENT)
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
         doc = get_document(session, doc_id)
-        data = document_dict(doc, pages_of(session, doc_id))
-        Auditor(s).record(session, "view", f"document:{doc_id}")
+        data = document_dict(doc, pages_of(session, doc_id) if content else None)
+        Auditor(s).record(session, s.actor, "view", f"document:{doc_id}",
+                          {"client_id": doc.client_id})
     if as_json:
         emit_json(data)
         return
     for key, value in data.items():
         if key not in ("pages", "text", "warnings") and value not in (None, ""):
             out.print(f"[bold]{key:>18}[/] {value}", highlight=False)
+    if not content:
+        return
     body = data["text"] if full else data["text"][:2000]
     out.print()
     out.print(body.replace("\f", "—" * 20), highlight=False, markup=False)
@@ -130,14 +137,14 @@ def get(
                 part.unlink()
         output.chmod(0o600)
         with session_scope(rt.engine) as session:
-            Auditor(s).record(session, "download", f"document:{doc_id}",
+            Auditor(s).record(session, s.actor, "download", f"document:{doc_id}",
                               {"searchable": searchable, "sha256": digest})
     out.print(f"{output}  sha256={digest}", highlight=False)
 
 
 @app.command()
 def serve(ctx: typer.Context) -> None:
-    """Run the web UI and REST API alone (127.0.0.1 only until login exists)."""
+    """Run the web UI and REST API alone (beyond 127.0.0.1 only with login on)."""
     import uvicorn
 
     from index.web.app import create_app
@@ -150,8 +157,8 @@ def serve(ctx: typer.Context) -> None:
 
 
 def check_loopback(s: Settings) -> None:
-    """Refuse a non-loopback address while the web UI has no login."""
+    """Refuse a non-loopback address when the web UI has login turned off."""
     from index.web.app import is_loopback
 
-    if not is_loopback(s.web.host):
+    if not s.access.login and not is_loopback(s.web.host):
         raise ConfigError(detail=text("web_loopback_only", "en", host=s.web.host))

@@ -108,11 +108,13 @@ def coverage_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="report as JSON")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="flagged records as CSV")] = False,
     output: Annotated[Path | None, typer.Option("-o", help="write to this file")] = None,
-    fail_under: Annotated[float | None, typer.Option(help="exit 5 below this %")] = None,
+    fail_under: Annotated[float | None, typer.Option(
+        help="exit 5 below this % (default: coverage.fail_under)")] = None,
     limit: Annotated[int, typer.Option(help="flagged records listed (JSON/table)")] = 200,
 ) -> None:
     """Which paper records have a verified backup: totals, by department and year, flagged."""
     s = settings_of(ctx)
+    fail_under = s.coverage.fail_under if fail_under is None else fail_under
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
         rep = coverage.report(session)

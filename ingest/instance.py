@@ -7,6 +7,10 @@ import secrets
 from pathlib import Path
 
 from config.errors import BadInput
+from config.settings import Settings
+from index.access import Role
+from index.db import make_engine, session_scope, upgrade
+from index.users import ensure_user
 from storage.crypto import new_master_keyset, write_master_key_file
 from storage.localserver import free_port
 
@@ -69,3 +73,15 @@ def init_instance(folder: Path, web_port: int = 8700) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     return config
+
+
+def ensure_local_user(s: Settings, roles: frozenset[Role], by: str) -> None:
+    """``s.actor`` as a user with exactly ``roles`` and no password: the identity of a
+    service, a benchmark or a test acting locally (schema brought up to date first)."""
+    engine = make_engine(s.db_url)
+    try:
+        upgrade(engine)
+        with session_scope(engine) as session:
+            ensure_user(session, s.actor, roles, by=by)
+    finally:
+        engine.dispose()

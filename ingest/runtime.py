@@ -63,6 +63,8 @@ class Runtime:
             client_patterns=tuple(self.settings.link.client_patterns),
             record_patterns=tuple(self.settings.link.record_patterns),
             private_dir=self.settings.staging_dir / "ocr",
+            min_dpi_warning=o.min_dpi_warning, low_confidence_warning=o.low_confidence_warning,
+            pi_key=pi_key(self.settings),
         )
 
 
@@ -129,3 +131,10 @@ def _wait_bucket(store: ObjectStore, server: LocalS3, timeout: float = 60.0) -> 
 
 def audit_key(s: Settings) -> bytes:
     return load_audit_key(s.path(s.crypto.audit_key_file))
+
+
+def pi_key(s: Settings) -> bytes | None:
+    """The key of the masked numbers' hashes, when masking is on (made on first use)."""
+    if not s.privacy.mask_numbers:
+        return None
+    return load_audit_key(s.path(s.privacy.pi_key_file))

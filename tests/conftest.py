@@ -16,7 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings, load_settings
+from index.access import Role
 from index.db import make_engine, upgrade
+from ingest.instance import ensure_local_user
 from storage.crypto import new_master_keyset, parse_master_key, write_master_key_file
 from storage.localserver import LocalS3, free_port, start_local_s3
 from storage.objects import ObjectStore, S3Location, make_client
@@ -152,13 +154,18 @@ def instance(tmp_path: Path, s3_location: S3Location, db_url: str,
             "watch": {"stable_seconds": 0.3, "rescan_interval": 1.0, "retry_initial": 0.5,
                       "retry_max": 2.0},
             "ocr": {"workers": 2},
+            # Tests of the archive itself act as one local user holding every role; the
+            # access-control tests turn login on and make one user per role.
+            "access": {"login": False},
         }
         for k, v in overrides.items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):
                 base[k] = {**base[k], **v}  # type: ignore[dict-item]
             else:
                 base[k] = v
-        return load_settings(None, **base)
+        settings = load_settings(None, **base)
+        ensure_local_user(settings, frozenset(Role), by="tests")
+        return settings
 
     return make
 
@@ -178,6 +185,9 @@ def write_config(s: Settings, path: Path, **watch: float) -> Path:
     """A 0600 papervault.toml for instance settings ``s`` (for CLI subprocesses)."""
     watch_lines = "".join(f"{k} = {v}\n" for k, v in watch.items())
     path.write_text(f"""home = "{s.home}"
+actor = "{s.actor}"
+[access]
+login = {str(s.access.login).lower()}
 [watch]
 {watch_lines}[db]
 url = "{s.db.url}"

@@ -11,11 +11,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from index.access import Perm
 from index.db import session_scope
-from index.search import PER_PAGE_MAX, SearchQuery, search
+from index.search import PER_PAGE_MAX, SearchQuery
 from index.web import files
-from index.web.app import ui
-from index.web.archive import client_dict, client_view, document_dict, get_document, pages_of
+from index.web.app import audit, ui
+from index.web.archive import (
+    client_dict,
+    client_view,
+    document_dict,
+    find,
+    get_document,
+    pages_of,
+)
 from index.web.archive import result_dict as to_json
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -25,10 +33,9 @@ def run_search(request: Request, query: SearchQuery) -> Any:
     """Search and record it in the audit trail (shared by the page and the API)."""
     state = request.app.state
     with session_scope(state.engine) as session:
-        result = search(session, query)
-        state.auditor.record(session, "search", query.q,
-                             {**query.filters(), "page": query.page, "total": result.total},
-                             origin=ui(request).origin)
+        result, audit_q = find(session, query, state.pi_key)
+        audit(request, session, "search", audit_q,
+              {**query.filters(), "page": query.page, "total": result.total})
     return result
 
 
@@ -61,8 +68,9 @@ def api_document(request: Request, doc_id: int) -> dict[str, Any]:
     state = request.app.state
     with session_scope(state.engine) as session:
         doc = get_document(session, doc_id)
-        data = document_dict(doc, pages_of(session, doc_id))
-        state.auditor.record(session, "view", f"document:{doc_id}", origin=ui(request).origin)
+        content = ui(request).can(Perm.VIEW_CONTENT)
+        data = document_dict(doc, pages_of(session, doc_id) if content else None)
+        audit(request, session, "view", f"document:{doc_id}", {"client_id": doc.client_id})
     data["links"] = {"original": f"/api/documents/{doc_id}/original",
                      "searchable": f"/api/documents/{doc_id}/searchable",
                      "page": f"/documents/{doc_id}"}
@@ -86,6 +94,6 @@ def api_client(request: Request, client_id: str) -> dict[str, Any]:
     state = request.app.state
     with session_scope(state.engine) as session:
         data = client_dict(client_view(session, client_id))
-        state.auditor.record(session, "view", f"client:{client_id}", origin=ui(request).origin)
+        audit(request, session, "view", f"client:{client_id}", {"client_id": client_id})
     data["page"] = f"/clients/{client_id}"
     return data

@@ -4,16 +4,21 @@ For other routers and templates (e.g. the auditors' ``coverage_routes.py``):
 
 * Templates ``{% extends "base.html" %}`` and fill ``{% block title %}`` and
   ``{% block content %}``. Every page gets ``t`` (``t("ui_title")``: catalogue text in the
-  request's language), ``lang`` (``"zh"`` | ``"en"``), ``actor`` (who is using the app) and
-  ``lang_url`` (this page in the other language).
+  request's language), ``lang`` (``"zh"`` | ``"en"``), ``actor`` (who is using the app),
+  ``can("search")`` (the caller's permissions), ``csrf`` (put it in every POST form as the
+  ``csrf`` field) and ``lang_url`` (this page in the other language).
 * In a route, ``render(request, "coverage_x.html", {...})`` renders such a page, and
   ``ui(request)`` returns the same :class:`Ui` (``.t``, ``.lang``, ``.actor``, ``.origin``)
-  for code that needs the language or the audit actor/origin outside a template.
+  for code that needs the language or the audit actor/origin outside a template;
+  ``audit(request, session, action, target, detail)`` records an action in the trail.
+* Every route needs a rule in ``index.access.ROUTES``; ``index.web.auth.authorize`` applies it
+  before the route runs and leaves the caller in ``request.state.principal``.
 * ``request.app.state`` holds ``settings``, ``engine``, ``store`` and ``auditor``
   (:class:`index.web.archive.Auditor`).
 
 Language: ``?lang=en`` (or ``zh``) switches and is remembered in a cookie; the default is
-``settings.language``. Until login exists (issue 5) the app refuses a non-loopback address.
+``settings.language``. With login off the app acts as ``settings.actor`` and refuses a
+non-loopback address.
 """
 
 from __future__ import annotations
@@ -25,16 +30,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
 
-from config.errors import ConfigError, PapervaultError
+from config.errors import ConfigError, NotSignedIn, PapervaultError
 from config.messages import CATALOGUE, Lang, text
 from config.settings import Settings
+from index.access import Perm, Principal
+from index.audit import load_audit_key
 from index.db import make_engine, upgrade
 from index.web.archive import Auditor
+from index.web.security import CSRF_COOKIE, csrf_token, new_csrf_seed
 from storage.factory import open_store
 
 HERE = Path(__file__).parent
@@ -60,6 +69,10 @@ class Ui:
     lang: Lang
     actor: str
     origin: str
+    principal: Principal | None = None
+
+    def can(self, perm: str) -> bool:
+        return self.principal is not None and self.principal.can(Perm(perm))
 
     def t(self, key: str, **params: object) -> str:
         """Catalogue text in this request's language (the key itself if unknown)."""
@@ -74,12 +87,26 @@ def request_lang(request: Request) -> Lang:
     return settings.language
 
 
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
 def ui(request: Request) -> Ui:
-    """The :class:`Ui` of ``request``: language, actor (settings.actor until login), origin."""
-    settings: Settings = request.app.state.settings
+    """The :class:`Ui` of ``request``: language, the acting user, origin."""
+    principal: Principal | None = getattr(request.state, "principal", None)
     kind = "api" if request.url.path.startswith("/api/") else "web"
-    ip = request.client.host if request.client else "?"
-    return Ui(lang=request_lang(request), actor=settings.actor, origin=f"{kind} {ip}")
+    if principal is not None and principal.via == "token":
+        kind += f" token:{principal.token_id}"
+    return Ui(lang=request_lang(request), actor=principal.username if principal else "-",
+              origin=f"{kind} {client_ip(request)}", principal=principal)
+
+
+def audit(request: Request, session: Session, action: str, target: str = "",
+          detail: dict[str, object] | None = None, actor: str | None = None) -> None:
+    """Record ``action`` by the caller (or ``actor``) in the audit trail, in ``session``."""
+    u = ui(request)
+    auditor: Auditor = request.app.state.auditor
+    auditor.record(session, actor or u.actor, action, target, detail, origin=u.origin)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
@@ -88,26 +115,39 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     u = ui(request)
     other = "en" if u.lang == "zh" else "zh"
     params = {k: v for k, v in request.query_params.items() if k != "lang"} | {"lang": other}
-    ctx = {"t": u.t, "lang": u.lang, "actor": u.actor,
+    settings: Settings = request.app.state.settings
+    ctx = {"t": u.t, "lang": u.lang, "actor": u.actor, "can": u.can,
+           "principal": u.principal, "csrf": csrf_token(request),
+           "login": settings.access.login,
            "lang_url": f"{request.url.path}?{urlencode(params)}", **(context or {})}
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, u.lang, samesite="lax", httponly=True)
+    seed = new_csrf_seed(request)
+    if seed is not None:
+        response.set_cookie(CSRF_COOKIE, seed, samesite="strict", httponly=True,
+                            secure=settings.access.secure_cookies, path="/")
     return response
 
 
 def create_app(settings: Settings) -> FastAPI:
     """The application for one instance (schema upgraded, store opened, routes mounted)."""
-    if not is_loopback(settings.web.host):
+    from index.web.auth import authorize
+
+    if not settings.access.login and not is_loopback(settings.web.host):
         raise ConfigError(detail=text("web_loopback_only", "en", host=settings.web.host))
     app = FastAPI(title="papervault", version="0.1.0",
-                  description="档案检索 / archive search, documents and downloads")
+                  description="档案检索 / archive search, documents and downloads",
+                  dependencies=[Depends(authorize)])
     engine = make_engine(settings.db_url)
     upgrade(engine)
     app.state.settings = settings
     app.state.engine = engine
     app.state.store = open_store(settings)
     app.state.auditor = Auditor(settings)
+    app.state.session_key = load_audit_key(settings.path(settings.access.session_key_file))
+    app.state.pi_key = (load_audit_key(settings.path(settings.privacy.pi_key_file))
+                        if settings.privacy.mask_numbers else None)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _routers(app)
     app.add_exception_handler(PapervaultError, _on_error)  # type: ignore[arg-type]
@@ -115,24 +155,33 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _routers(app: FastAPI) -> None:
-    from index.web import api, pages
+    from index.web import admin, api, auth, coverage_routes, pages
 
+    app.include_router(auth.router)
     app.include_router(api.router)
     app.include_router(pages.router)
-    try:
-        from index.web import coverage_routes  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
     app.include_router(coverage_routes.router)
+    app.include_router(admin.router)
+    app.include_router(admin.api)
 
 
 async def _on_error(request: Request, exc: PapervaultError) -> Response:
     """Our errors, in one place: JSON for the API, a page for people."""
+    from index.web.auth import PasswordChangeRequired, login_redirect
+
     u = ui(request)
     if exc.http_status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
-    if request.url.path.startswith("/api/"):
+    api = request.url.path.startswith("/api/")
+    if isinstance(exc, NotSignedIn) and not api and request.method == "GET":
+        return login_redirect(request)
+    if isinstance(exc, PasswordChangeRequired) and not api and request.method == "GET":
+        return RedirectResponse("/password", status_code=303)
+    headers = {"X-Papervault-Error": exc.key}  # the stable key, for scripts and tests
+    if api:
         return JSONResponse({"error": exc.key, "message": exc.message(u.lang)},
-                            status_code=exc.http_status)
-    return render(request, "error.html", {"message": exc.message(u.lang)},
-                  status_code=exc.http_status)
+                            status_code=exc.http_status, headers=headers)
+    response = render(request, "error.html", {"message": exc.message(u.lang)},
+                      status_code=exc.http_status)
+    response.headers.update(headers)
+    return response

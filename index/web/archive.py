@@ -139,13 +139,27 @@ class Auditor:
     """Records who searched, viewed or downloaded what (key loaded once per process)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.actor = settings.actor
         self._key = load_audit_key(settings.path(settings.crypto.audit_key_file))
 
-    def record(self, session: Session, action: str, target: str = "",
-               detail: dict[str, object] | None = None, origin: str = "cli") -> None:
+    def record(self, session: Session, actor: str, action: str, target: str = "",
+               detail: dict[str, object] | None = None, origin: str | None = None) -> None:
         """Append one entry in ``session``'s transaction."""
-        record(session, self._key, self.actor, action, target, detail, origin)
+        record(session, self._key, actor, action, target, detail, origin)
+
+
+def find(session: Session, query: SearchQuery, pi_key: bytes | None
+         ) -> tuple[SearchResult, str]:
+    """Search, with full ID/card numbers found through their hashes when text is masked;
+    returns the result and the query as the audit trail may keep it (numbers masked)."""
+    from dataclasses import replace
+
+    from index.privacy import rewrite_query
+    from index.search import search
+
+    rw = rewrite_query(session, query.q, pi_key)
+    if rw.doc_ids is not None:
+        query = replace(query, q=rw.q, doc_ids=rw.doc_ids)
+    return search(session, query), rw.audit_q
 
 
 def parse_date(value: str | None) -> date | None:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from config.errors import BadInput, NotFound
 from index.db import session_scope
-from index.web.app import ui
+from index.web.app import audit
 from index.web.archive import get_document, stored_file
 from storage.objects import ObjectStore
 
@@ -28,11 +28,11 @@ MAX_RENDER_BYTES = 200 * 1024 * 1024  # larger originals are not thumbnailed in 
 def download(request: Request, doc_id: int, searchable: bool) -> StreamingResponse:
     """Stream the decrypted original (or searchable PDF); the download is audited first."""
     state = request.app.state
-    u = ui(request)
     with session_scope(state.engine) as session:
-        f = stored_file(get_document(session, doc_id), searchable)
-        state.auditor.record(session, "download", f"document:{doc_id}",
-                             {"searchable": searchable}, origin=u.origin)
+        doc = get_document(session, doc_id)
+        f = stored_file(doc, searchable)
+        audit(request, session, "download", f"document:{doc_id}",
+              {"searchable": searchable, "client_id": doc.client_id})
     store: ObjectStore = state.store
     headers = {
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.filename)}",

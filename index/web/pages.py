@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from index.access import Perm, Principal
 from index.db import session_scope
 from index.search import LINK_STATES, SearchQuery
 from index.web import files
 from index.web.api import run_search
-from index.web.app import render, ui
+from index.web.app import audit, render
 from index.web.archive import client_view, get_document, pages_of, parse_date
 
 router = APIRouter(include_in_schema=False)
@@ -24,8 +26,11 @@ def _int(value: str | None, default: int) -> int:
     return int(value) if value and value.isdigit() else default
 
 
-@router.get("/", response_class=HTMLResponse)
-def search_page(request: Request) -> HTMLResponse:
+@router.get("/", response_class=HTMLResponse, response_model=None)
+def search_page(request: Request) -> Response:
+    principal: Principal = request.state.principal
+    if not principal.can(Perm.SEARCH):
+        return RedirectResponse(principal.home(), status_code=303)
     p = request.query_params
     form = {k: p.get(k, "").strip() for k in ("q", *FILTERS)}
     query = SearchQuery(
@@ -55,11 +60,12 @@ def document_page(request: Request, doc_id: int) -> HTMLResponse:
     with session_scope(state.engine) as session:
         doc = get_document(session, doc_id)
         pages = pages_of(session, doc_id)
-        state.auditor.record(session, "view", f"document:{doc_id}", origin=ui(request).origin)
+        audit(request, session, "view", f"document:{doc_id}", {"client_id": doc.client_id})
     count = doc.page_count or len(pages) or 1
     return render(request, "document.html", {
         "doc": doc, "pages": pages, "thumbs": list(range(1, min(count, THUMBS_SHOWN) + 1)),
         "more_pages": max(0, count - THUMBS_SHOWN), "q": request.query_params.get("q", ""),
+        "warnings": json.loads(doc.warnings or "[]"),
     })
 
 
@@ -83,5 +89,5 @@ def client_page(request: Request, client_id: str) -> HTMLResponse:
     state = request.app.state
     with session_scope(state.engine) as session:
         view = client_view(session, client_id)
-        state.auditor.record(session, "view", f"client:{client_id}", origin=ui(request).origin)
+        audit(request, session, "view", f"client:{client_id}", {"client_id": client_id})
     return render(request, "client.html", {"view": view})

@@ -102,5 +102,5 @@ def test_audit_verify_names_the_tampered_row(
     res = runner.invoke(app, ["-c", str(cfg), "audit", "verify"])
     assert isinstance(res.exception, AuditBroken) and res.exception.exit_code == 6
     expected = {"edit": "entry 3: content was changed", "delete": "entries 3..3 are missing",
-                "insert": "entry 100: does not follow entry 5"}[tamper]
+                "insert": "entry 100: does not follow entry 6"}[tamper]  # 6: the first verify
     assert expected in res.output

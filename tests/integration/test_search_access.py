@@ -151,7 +151,7 @@ def test_cli_search_show_get(instance: Callable[..., Settings], tmp_path: Path) 
 
     missing = runner.invoke(cli_app, ["--config", str(cfg), "show", "424242"])
     assert missing.exit_code != 0
-    actions = [(a, t) for a, t, o in audit_actions(s) if o == "cli"]
+    actions = [(a, t) for a, t, o in audit_actions(s) if o.startswith("cli ")]
     assert ("search", "理赔") in actions
     assert ("view", f"document:{doc_id}") in actions
     assert actions.count(("download", f"document:{doc_id}")) == 2

@@ -1,0 +1,320 @@
+"""Users, passwords (argon2id), sign-in sessions and API tokens.
+
+Only hashes reach the database: argon2id for passwords, SHA-256 for session cookies and API
+tokens (both 256-bit random, so a fast hash is enough and lookups stay indexed). Tokens and
+one-time passwords are returned once to the caller and never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from config.errors import BadInput, Forbidden, NotFound, NotSignedIn
+from config.settings import AccessSettings
+from index.access import Perm, Principal, Role, parse_roles, permissions, roles_text
+from index.models import ApiToken, LoginSession, User, utcnow
+
+TOKEN_PREFIX = "pv_"
+_hasher = PasswordHasher()
+# Verified against when the user name is unknown, so timing does not reveal which names exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_password() -> str:
+    """A one-time password a person can type (about 95 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def check_password_rules(username: str, password: str, cfg: AccessSettings) -> None:
+    if len(password) < cfg.min_password_length or password.lower() == username.lower():
+        raise BadInput("password_weak", min=cfg.min_password_length)
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username.strip())).first()
+    if user is None:
+        raise NotFound(what=f"user {username}")
+    return user
+
+
+def user_roles(user: User) -> frozenset[Role]:
+    return parse_roles(user.roles)
+
+
+def principal_of(user: User, cfg: AccessSettings, via: str, session_id: int | None = None,
+                 token_id: int | None = None) -> Principal:
+    roles = user_roles(user)
+    return Principal(username=user.username, roles=roles,
+                     perms=permissions(roles, cfg.auditor_sees_content), via=via,
+                     must_change_password=user.must_change_password and via == "session",
+                     session_id=session_id, token_id=token_id)
+
+
+def count_users(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(User)).one())
+
+
+def add_user(session: Session, username: str, roles: frozenset[Role], by: str,
+             display_name: str = "", with_password: bool = True) -> tuple[User, str | None]:
+    """Create a user; returns it and its one-time password (to show once) if it has one."""
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise BadInput(detail="user name: 1–64 characters, no spaces")
+    if not roles:
+        raise BadInput(detail="give at least one role: " + ", ".join(r.value for r in Role))
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise BadInput("user_exists", user=username)
+    password = new_password() if with_password else None
+    user = User(username=username, display_name=display_name, roles=roles_text(roles),
+                password_hash=_hasher.hash(password) if password else None,
+                must_change_password=True, created_by=by)
+    session.add(user)
+    session.flush()
+    return user, password
+
+
+def _admins(session: Session) -> list[User]:
+    return [u for u in session.exec(select(User).where(col(User.active)))
+            if Role.ADMIN in user_roles(u)]
+
+
+def set_roles(session: Session, username: str, roles: frozenset[Role]) -> User:
+    user = get_user(session, username)
+    if not roles:
+        raise BadInput(detail="give at least one role")
+    if Role.ADMIN in user_roles(user) and Role.ADMIN not in roles and len(_admins(session)) <= 1:
+        raise Forbidden("last_admin")
+    user.roles = roles_text(roles)
+    session.add(user)
+    return user
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    user = get_user(session, username)
+    if not active and user.active and Role.ADMIN in user_roles(user) \
+            and len(_admins(session)) <= 1:
+        raise Forbidden("last_admin")
+    user.active = active
+    session.add(user)
+    if not active:
+        end_sessions(session, user)
+    return user
+
+
+def reset_password(session: Session, username: str) -> str:
+    """A new one-time password (shown once); every session of the user ends."""
+    user = get_user(session, username)
+    password = new_password()
+    user.password_hash = _hasher.hash(password)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    end_sessions(session, user)
+    return password
+
+
+def unlock(session: Session, username: str) -> User:
+    user = get_user(session, username)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    return user
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    ok: bool
+    reason: str  # "ok" | "unknown_user" | "bad_password" | "locked" | "disabled" | "locked_now"
+
+
+def check_login(session: Session, username: str, password: str, cfg: AccessSettings,
+                now: datetime | None = None) -> LoginResult:
+    """Verify a password, counting failures and locking the account after too many."""
+    now = now or utcnow()
+    user = session.exec(select(User).where(User.username == username.strip())).first()
+    if user is None or not user.password_hash:
+        _verify(_DUMMY_HASH, password)
+        return LoginResult(user, False, "unknown_user")
+    if is_locked(user, now):
+        return LoginResult(user, False, "locked")
+    if not _verify(user.password_hash, password):
+        user.failed_logins += 1
+        reason = "bad_password"
+        if user.failed_logins >= cfg.max_failed_logins:
+            user.locked_until = now + timedelta(minutes=cfg.lockout_minutes)
+            user.failed_logins = 0
+            reason = "locked_now"
+        session.add(user)
+        return LoginResult(user, False, reason)
+    if not user.active:
+        return LoginResult(user, False, "disabled")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    session.add(user)
+    return LoginResult(user, True, "ok")
+
+
+def change_password(session: Session, user: User, current: str, new: str,
+                    cfg: AccessSettings) -> None:
+    if not user.password_hash or not _verify(user.password_hash, current):
+        raise BadInput("login_failed")
+    if new == current:
+        raise BadInput("password_weak", min=cfg.min_password_length)
+    check_password_rules(user.username, new, cfg)
+    user.password_hash = _hasher.hash(new)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    session.add(user)
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    return user.locked_until is not None and _aware(user.locked_until) > (now or utcnow())
+
+
+def _aware(t: datetime) -> datetime:
+    from datetime import UTC
+
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+def start_session(session: Session, user: User, cfg: AccessSettings, origin: str) -> str:
+    """A fresh session for ``user``: its cookie value (never reused from before sign-in)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(LoginSession(token_hash=sha256(token), user_id=user.id or 0, created_at=now,
+                             last_seen_at=now, origin=origin[:128],
+                             expires_at=now + timedelta(hours=cfg.session_hours)))
+    session.flush()
+    return token
+
+
+def session_user(session: Session, token: str, cfg: AccessSettings) -> tuple[User, LoginSession]:
+    """The user behind a session cookie, or NotSignedIn (expired, idle, revoked, disabled)."""
+    row = session.exec(select(LoginSession).where(LoginSession.token_hash == sha256(token))
+                       ).first()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now \
+            or _aware(row.last_seen_at) + timedelta(minutes=cfg.idle_minutes) <= now:
+        raise NotSignedIn()
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise NotSignedIn()
+    # Write the idle clock at most once a minute: every page view need not be a write.
+    if now - _aware(row.last_seen_at) > timedelta(minutes=1):
+        row.last_seen_at = now
+        session.add(row)
+    return user, row
+
+
+def end_session(session: Session, session_id: int) -> None:
+    row = session.get(LoginSession, session_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+
+
+def end_sessions(session: Session, user: User, keep: int | None = None) -> None:
+    """End every session of ``user`` (except ``keep``): after a password change or reset."""
+    for row in session.exec(select(LoginSession).where(LoginSession.user_id == user.id,
+                                                       col(LoginSession.revoked_at).is_(None))):
+        if row.id != keep:
+            row.revoked_at = utcnow()
+            session.add(row)
+
+
+# -- API tokens -----------------------------------------------------------------------------
+
+
+def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``: the row and the token itself (shown once)."""
+    name = name.strip() or "api"
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id or 0, name=name[:128], token_hash=sha256(token),
+                   prefix=token[:10])
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def token_user(session: Session, token: str) -> tuple[User, ApiToken]:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == sha256(token))).first()
+    if row is None or row.revoked_at is not None:
+        raise NotSignedIn()
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise NotSignedIn()
+    now = utcnow()
+    if row.last_used_at is None or now - _aware(row.last_used_at) > timedelta(minutes=1):
+        row.last_used_at = now
+        session.add(row)
+    return user, row
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id)
+                             .order_by(col(ApiToken.id))))
+
+
+def revoke_token(session: Session, token_id: int, owner: User | None = None) -> ApiToken:
+    """Revoke a token (only the owner's own, when ``owner`` is given)."""
+    row = session.get(ApiToken, token_id)
+    if row is None or (owner is not None and row.user_id != owner.id):
+        raise NotFound(what=f"token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+    return row
+
+
+def local_principal(session: Session, username: str, cfg: AccessSettings) -> Principal:
+    """The CLI's (or the login-less web UI's) named local user."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not user.active:
+        raise Forbidden("unknown_local_user", user=username)
+    return principal_of(user, cfg, via="local")
+
+
+def require(principal: Principal, perm: Perm) -> None:
+    if not principal.can(perm):
+        raise Forbidden("forbidden", user=principal.username,
+                        roles=" ".join(sorted(principal.roles)) or "-", perm=perm.value)
+
+
+def ensure_user(session: Session, username: str, roles: frozenset[Role], by: str) -> User:
+    """``username`` with exactly ``roles``, made without a password if missing (service and
+    test accounts acting locally)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        user, _ = add_user(session, username, roles, by, with_password=False)
+        return user
+    user.roles = roles_text(roles)
+    user.active = True
+    session.add(user)
+    return user

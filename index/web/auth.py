@@ -1,0 +1,238 @@
+"""The one gate every route passes (:func:`authorize`), sign-in, sign-out, password change
+and one's own API tokens."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from config.errors import BadInput, Forbidden, NotSignedIn, PapervaultError
+from config.settings import Settings
+from index import users
+from index.access import ROUTES, Open, Principal, allows
+from index.db import session_scope
+from index.web.app import audit, render, ui
+from index.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    check_csrf,
+    identify,
+)
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+
+# What a user who must change their password may still open.
+PASSWORD_PENDING_OK = frozenset({"GET /password", "POST /password", "POST /logout",
+                                 "GET /login", "POST /login"})
+
+
+class PasswordChangeRequired(PapervaultError):
+    exit_code = 77
+    http_status = 403
+    key = "password_must_change"
+
+
+def route_key(request: Request) -> str:
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    method = "GET" if request.method == "HEAD" else request.method
+    return f"{method} {path}"
+
+
+async def authorize(request: Request) -> None:
+    """Identify the caller and apply the route's rule from ``index.access.ROUTES``."""
+    key = route_key(request)
+    rule = ROUTES.get(key)
+    principal = await run_in_threadpool(_identify, request)
+    request.state.principal = principal
+    if rule is None:
+        log.error("route %s has no rule in index.access.ROUTES: refused", key)
+        await run_in_threadpool(_denied, request, principal, key, "no rule")
+        raise Forbidden("forbidden", user=principal.username if principal else "-",
+                        roles="-", perm="(no rule)")
+    if rule is not Open.PUBLIC and principal is None:
+        raise NotSignedIn()
+    if principal is not None and principal.must_change_password \
+            and key not in PASSWORD_PENDING_OK:
+        raise PasswordChangeRequired()
+    if not allows(rule, principal):
+        assert principal is not None
+        await run_in_threadpool(_denied, request, principal, key, str(rule))
+        users.require(principal, rule)  # type: ignore[arg-type]  # raises Forbidden
+    if request.method not in SAFE_METHODS and (principal is None or principal.via != "token"):
+        submitted = request.headers.get(CSRF_HEADER)
+        if submitted is None and "form" in request.headers.get("content-type", ""):
+            value = (await request.form()).get(CSRF_FIELD)
+            submitted = value if isinstance(value, str) else None
+        check_csrf(request, submitted)
+
+
+def _identify(request: Request) -> Principal | None:
+    with session_scope(request.app.state.engine) as session:
+        return identify(request, session)
+
+
+def _denied(request: Request, principal: Principal | None, key: str, rule: str) -> None:
+    with session_scope(request.app.state.engine) as session:
+        audit(request, session, "access.denied", key, {"needs": rule},
+              actor=principal.username if principal else "-")
+
+
+# -- sign in and out ---------------------------------------------------------------------
+
+
+def _safe_next(value: str | None) -> str:
+    """Only local paths: never redirect a signed-in user to another site."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, username: Annotated[str, Form()],
+          password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
+    settings: Settings = request.app.state.settings
+    cfg = settings.access
+    u = ui(request)
+    with session_scope(request.app.state.engine) as session:
+        result = users.check_login(session, username, password, cfg)
+        name = username.strip()[:64] or "-"
+        if not result.ok:
+            audit(request, session, "login.failed", f"user:{name}",
+                  {"reason": result.reason}, actor=name)
+            if result.reason == "locked_now":
+                audit(request, session, "login.locked", f"user:{name}",
+                      {"minutes": cfg.lockout_minutes}, actor=name)
+        else:
+            assert result.user is not None
+            # Always a fresh session: a cookie planted before sign-in is never adopted.
+            old = request.cookies.get(SESSION_COOKIE)
+            if old:
+                try:
+                    _, row = users.session_user(session, old, cfg)
+                    users.end_session(session, row.id or 0)
+                except NotSignedIn:
+                    pass
+            token = users.start_session(session, result.user, cfg, u.origin)
+            audit(request, session, "login", f"user:{name}", actor=name)
+        must_change = result.user is not None and result.user.must_change_password
+    if not result.ok:
+        if result.reason in ("locked", "locked_now") and result.user is not None \
+                and result.user.locked_until is not None:
+            until = result.user.locked_until.strftime("%Y-%m-%d %H:%M")
+            message = u.t("account_locked", until=until)
+        else:
+            message = u.t("login_failed")
+        return render(request, "login.html", {"next": _safe_next(next), "error": message},
+                      status_code=401)
+    target = "/password" if must_change else _safe_next(next)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=cfg.secure_cookies, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> RedirectResponse:
+    p: Principal = request.state.principal
+    with session_scope(request.app.state.engine) as session:
+        if p.session_id is not None:
+            users.end_session(session, p.session_id)
+        audit(request, session, "logout", f"user:{p.username}")
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/password", response_class=HTMLResponse)
+def password_page(request: Request) -> HTMLResponse:
+    return render(request, "password.html", {"error": None})
+
+
+@router.post("/password", response_model=None)
+def change_password(request: Request, current: Annotated[str, Form()],
+                    new: Annotated[str, Form()], repeat: Annotated[str, Form()]) -> Response:
+    p: Principal = request.state.principal
+    settings: Settings = request.app.state.settings
+    u = ui(request)
+    try:
+        if new != repeat:
+            raise BadInput("password_mismatch")
+        with session_scope(request.app.state.engine) as session:
+            user = users.get_user(session, p.username)
+            users.change_password(session, user, current, new, settings.access)
+            users.end_sessions(session, user)
+            # A new session after the change, so a stolen old cookie is worth nothing.
+            token = users.start_session(session, user, settings.access, u.origin)
+            audit(request, session, "password.change", f"user:{p.username}")
+    except BadInput as e:
+        return render(request, "password.html", {"error": e.message(u.lang)}, status_code=400)
+    response = RedirectResponse(p.home(), status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=settings.access.secure_cookies, path="/")
+    return response
+
+
+# -- one's own account and API tokens ---------------------------------------------------
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request) -> HTMLResponse:
+    return _account(request, new_token=None)
+
+
+def _account(request: Request, new_token: str | None) -> HTMLResponse:
+    p: Principal = request.state.principal
+    with session_scope(request.app.state.engine) as session:
+        user = users.get_user(session, p.username)
+        tokens = users.tokens_of(session, user)
+        info = {"username": user.username, "display_name": user.display_name,
+                "roles": sorted(p.roles), "has_password": bool(user.password_hash)}
+    return render(request, "account.html", {"user": info, "tokens": tokens,
+                                            "new_token": new_token})
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(request: Request, name: Annotated[str, Form()]) -> HTMLResponse:
+    p: Principal = request.state.principal
+    with session_scope(request.app.state.engine) as session:
+        user = users.get_user(session, p.username)
+        row, token = users.create_token(session, user, name)
+        audit(request, session, "token.create", f"token:{row.id}", {"name": row.name})
+    return _account(request, new_token=token)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: int) -> RedirectResponse:
+    p: Principal = request.state.principal
+    with session_scope(request.app.state.engine) as session:
+        user = users.get_user(session, p.username)
+        users.revoke_token(session, token_id, owner=user)
+        audit(request, session, "token.revoke", f"token:{token_id}")
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.get("/api/me")
+def me(request: Request) -> dict[str, object]:
+    p: Principal = request.state.principal
+    return {"username": p.username, "roles": sorted(p.roles), "via": p.via,
+            "permissions": sorted(p.perms)}
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
