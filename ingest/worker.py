@@ -23,10 +23,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, delete
 
 from config.errors import PapervaultError, TransientError
-from index import documents, jobs
+from index import documents, jobs, privacy
 from index.db import session_scope
 from index.models import Document, Page, utcnow
-from ingest.stages import barcodes, link, split
+from ingest.stages import barcodes, link, quality, split
 from ingest.stages.ocr import PageResult, PageTask, init_worker_process, ocr_page
 from ingest.stages.searchable_pdf import assemble
 from storage.crypto import WrappedKey
@@ -51,6 +51,8 @@ class WorkerConfig:
     private_dir: Path
     min_dpi_warning: int = 300
     low_confidence_warning: float = 40.0
+    # Set when privacy.mask_numbers is on: ID and card numbers are masked in the stored text.
+    pi_key: bytes | None = None
 
 
 def worker_name() -> str:
@@ -179,15 +181,20 @@ class Worker:
             original = workdir / ("original" + _EXT.get(doc.media_type, ".bin"))
             self.store.download(doc.object_name, WrappedKey(doc.wrapped_key, doc.key_id), original)
             pages = self._ocr_pages(original, doc, workdir)
-            sheets = barcodes.find_cover_sheets(self.pool, original, doc.media_type, len(pages),
-                                                workdir, self.cfg.page_timeout)
+            sheets = barcodes.sheets_from((p.page_no, p.codes) for p in pages)
             decision = self._link(doc, pages)
             searchable = assemble(pages, original if doc.media_type == "pdf" else None,
                                   workdir / "searchable.pdf")
             with searchable.open("rb") as f:
                 obj = self.store.put_file(f, kind="s")
             self.store.verify(obj.name, obj.wrapped, obj.sha256)
-            self._save(claim, doc, pages, decision, obj.name, obj.wrapped, obj.sha256)
+            # The searchable PDF (encrypted, like the original) keeps every digit; the text
+            # the index stores and shows is masked when the office asks for it.
+            digests: set[str] = set()
+            if self.cfg.pi_key is not None:
+                pages, digests = privacy.mask_pages(pages, self.cfg.pi_key)
+            self._save(claim, doc, pages, decision, obj.name, obj.wrapped, obj.sha256,
+                       digests)
             # Quality warnings, then one child document per cover sheet (issue 4).
             checks = split.Checks(self.cfg.min_dpi_warning, self.cfg.low_confidence_warning)
             split.after_save(self.engine, self.store, claim.document_id, original,
@@ -196,10 +203,13 @@ class Worker:
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _ocr_pages(self, original: Path, doc: Document, workdir: Path) -> list[PageResult]:
+        count = doc.page_count or 1
+        # A single page cannot be a batch: its codes are not looked at.
         tasks = [
             PageTask(str(original), doc.media_type, n, self.cfg.dpi, self.cfg.langs,
-                     str(workdir), self.cfg.page_timeout, self.cfg.text_layer_min_chars)
-            for n in range(1, (doc.page_count or 1) + 1)
+                     str(workdir), self.cfg.page_timeout, self.cfg.text_layer_min_chars,
+                     scan_codes=count >= 2)
+            for n in range(1, count + 1)
         ]
         return list(self.pool.map(ocr_page, tasks))
 
@@ -219,7 +229,8 @@ class Worker:
             )
 
     def _save(self, claim: jobs.Claim, doc: Document, pages: list[PageResult],
-              decision: link.LinkDecision, name: str, wrapped: WrappedKey, sha: str) -> None:
+              decision: link.LinkDecision, name: str, wrapped: WrappedKey, sha: str,
+              digests: set[str]) -> None:
         with session_scope(self.engine) as s:
             row = s.get(Document, doc.id)
             assert row is not None and row.id is not None
@@ -245,15 +256,11 @@ class Worker:
             row.searchable_wrapped_key = wrapped.blob
             row.searchable_key_id = wrapped.key_id
             row.searchable_sha256 = sha
-            row.warnings = json.dumps(_warnings(pages), ensure_ascii=False)
+            # Blank and low-confidence pages now; DPI and page count follow in split.after_save.
+            row.warnings = json.dumps(
+                quality.page_warnings(pages, {}, 0, self.cfg.low_confidence_warning),
+                ensure_ascii=False)
             s.add(row)
+            if self.cfg.pi_key is not None:
+                privacy.store_digests(s, row.id, digests)
 
-
-def _warnings(pages: list[PageResult]) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
-    for p in pages:
-        if p.source == "ocr" and not p.text.strip():
-            out.append({"page": p.page_no, "code": "blank_page"})
-        elif p.confidence is not None and p.confidence < 40:
-            out.append({"page": p.page_no, "code": "low_confidence", "value": p.confidence})
-    return out

@@ -12,6 +12,7 @@ from index.search import (
     chunks,
     fts5_match,
     parse_query,
+    rank_groups,
     snippet,
     tokens,
     tsquery_literal,
@@ -60,6 +61,16 @@ def test_chunks_cover_every_phrase_within_postgres_limits(toks: list[str]) -> No
     for i in range(0, max(0, len(toks) - OVERLAP), 97):
         window = " ".join(toks[i:i + OVERLAP])
         assert any(window in j for j in joined)
+
+
+def test_ids_rank_a_mixed_query_alone() -> None:
+    """bm25 reads every chunk a phrase is in to weigh it: common words must not be ranked
+    when an ID-like phrase (a run of ≥ 5 digits) already picks the few hits."""
+    assert rank_groups(parse_query("KH-2024-000123 理赔")) == [["kh", "2024", "000123"]]
+    assert rank_groups(parse_query("保单 BD2024000123 DA-2024-LP-00012")) == [
+        ["bd2024000123"], ["da", "2024", "lp", "00012"]]
+    for q in ("理赔 保单", "KH-2024-000123", "2024 理赔", "12,500 元"):
+        assert rank_groups(parse_query(q)) == parse_query(q)
 
 
 def test_snippet_marks_hits_and_names_the_page() -> None:
