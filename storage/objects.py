@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -199,6 +200,15 @@ class ObjectStore:
             self.client.remove_object(bucket_name=self.bucket, object_name=name)
         except _TRANSIENT as e:
             raise _translate(e, name) from e
+
+    def list_objects(self) -> Iterator[tuple[str, datetime | None, int]]:
+        """Every sealed object in the bucket: name, last modified, size."""
+        try:
+            for obj in self.client.list_objects(bucket_name=self.bucket, recursive=True):
+                if obj.object_name is not None:
+                    yield obj.object_name, obj.last_modified, obj.size or 0
+        except _TRANSIENT as e:
+            raise _translate(e, "bucket listing") from e
 
     def raw_bytes(self, name: str) -> bytes:
         """The sealed bytes as stored (for audits and tests: they must hold no plaintext)."""
