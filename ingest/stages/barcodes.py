@@ -1,14 +1,15 @@
 """The zxing-cpp adapter: find our cover sheets' codes on a batch's pages.
 
-Pages are rendered at 150 dpi (half the OCR resolution): measured 35-60 ms a page with every
-code found, where pyzbar missed Code128 and reported false codes. Only payloads with our
-prefix count (see :mod:`index.coversheets`), so a QR code on a policy never splits a batch.
+Pages are looked at near 150 dpi (half the OCR resolution): measured 35-60 ms a page with
+every code found, where pyzbar missed Code128 and reported false codes. Only payloads with
+our prefix count (see :mod:`index.coversheets`), so a QR code on a policy never splits a batch.
+The page task reads the codes from the image it hands to tesseract (:func:`codes_in_image`);
+only pages it does not OCR are rendered here (:func:`scan_page`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,32 @@ def scan_page(task: ScanTask) -> tuple[int, tuple[str, ...]]:
     except (OcrFailed, OSError, EOFError):
         return task.page_no, ()  # OCR of the same page reports the damage
     with img:
-        # zxing-cpp 2.3 deprecates BarcodeFormats built with |; its stubs lag behind.
-        codes = zxingcpp.read_barcodes(img, formats=FORMATS)  # type: ignore[arg-type]
-    return task.page_no, tuple(c.text for c in codes if c.valid)
+        return task.page_no, _read(img)
+
+
+def codes_in_image(path: Path, dpi: int) -> tuple[str, ...]:
+    """The codes on a page image already on disk (the one OCR reads), seen near 150 dpi.
+
+    A JPEG is decoded straight at the smaller size (``draft``: DCT scaling), so reading
+    the codes costs no second render of the page (a pdftoppm pass was ~0.15 s a page).
+    """
+    factor = max(1, round(dpi / SCAN_DPI))
+    try:
+        with Image.open(path) as img:
+            full_width = img.width
+            if factor > 1 and img.format == "JPEG":
+                img.draft("L", (img.width // factor, img.height // factor))
+            page = img.convert("L")
+    except (OSError, EOFError, ValueError):
+        return ()  # OCR of the same page reports the damage
+    rest = max(1, round(page.width * factor / full_width))
+    return _read(page.reduce(rest) if rest > 1 else page)
+
+
+def _read(img: Image.Image) -> tuple[str, ...]:
+    # zxing-cpp 2.3 deprecates BarcodeFormats built with |; its stubs lag behind.
+    codes = zxingcpp.read_barcodes(img, formats=FORMATS)  # type: ignore[arg-type]
+    return tuple(c.text for c in codes if c.valid)
 
 
 def _page_image(task: ScanTask) -> Image.Image:
@@ -64,21 +88,8 @@ def _page_image(task: ScanTask) -> Image.Image:
     return page.reduce(factor) if factor > 1 else page
 
 
-def find_cover_sheets(pool: Executor, original: Path, media_type: str, page_count: int,
-                      workdir: Path, timeout: float) -> dict[int, SheetPayload]:
-    """Page number → our cover sheet's payload, for every page that is one of our sheets.
-
-    A single page cannot be a batch, so it is not looked at.
-    """
-    if page_count < 2:
-        return {}
-    tasks = [ScanTask(str(original), media_type, n, str(workdir), timeout)
-             for n in range(1, page_count + 1)]
-    return sheets_from(pool.map(scan_page, tasks))
-
-
 def sheets_from(results: Iterable[tuple[int, tuple[str, ...]]]) -> dict[int, SheetPayload]:
-    """Keep the pages whose codes are ours."""
+    """Page number → our cover sheet's payload, from each page's codes; the rest are not ours."""
     found: dict[int, SheetPayload] = {}
     for page_no, texts in results:
         for t in texts:

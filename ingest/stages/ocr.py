@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytesseract
@@ -17,7 +17,7 @@ from pytesseract.pytesseract import TesseractError, TesseractNotFoundError, run_
 
 from config.errors import DependencyMissing
 from ingest.errors import OcrFailed
-from ingest.stages import rasterize
+from ingest.stages import barcodes, rasterize
 from ingest.stages.text import clean_ocr_text
 
 
@@ -33,6 +33,7 @@ class PageTask:
     workdir: str
     timeout: float
     text_layer_min_chars: int
+    scan_codes: bool = False  # look for cover-sheet codes (documents of 2+ pages)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class PageResult:
     width_px: int | None
     height_px: int | None
     dpi: int | None
+    codes: tuple[str, ...] = ()  # QR/Code128 texts, when the task asked for them
 
 
 def init_worker_process(tmpdir: str) -> None:
@@ -66,23 +68,35 @@ def check_tesseract(langs: str) -> None:
 
 
 def ocr_page(task: PageTask) -> PageResult:
-    """Recognise one page: reuse a PDF's own text layer, else render and run tesseract."""
+    """Recognise one page: reuse a PDF's own text layer, else render and run tesseract.
+
+    Cover-sheet codes are read from the same page image in the same process, so no stage
+    waits for every page and no page is rendered twice.
+    """
     src = Path(task.source)
     workdir = Path(task.workdir)
     if task.media_type == "pdf":
         own = rasterize.text_layer(src, task.page_no, task.timeout)
         if len("".join(own.split())) >= task.text_layer_min_chars:
+            codes = _codes_of_unrendered(task) if task.scan_codes else ()
             return PageResult(task.page_no, clean_ocr_text(own), None, "text_layer", None,
-                              None, None, None)
+                              None, None, None, codes)
         image = rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir, task.timeout)
         dpi = task.dpi
     else:
         image, dpi = rasterize.image_page(src, task.page_no - 1, workdir, task.dpi)
     try:
-        return _tesseract(image, task, dpi, workdir)
+        codes = barcodes.codes_in_image(image, dpi) if task.scan_codes else ()
+        return replace(_tesseract(image, task, dpi, workdir), codes=codes)
     finally:
         if image != src:
             image.unlink(missing_ok=True)
+
+
+def _codes_of_unrendered(task: PageTask) -> tuple[str, ...]:
+    scan = barcodes.ScanTask(task.source, task.media_type, task.page_no, task.workdir,
+                             task.timeout)
+    return barcodes.scan_page(scan)[1]
 
 
 def _tesseract(image: Path, task: PageTask, dpi: int, workdir: Path) -> PageResult:

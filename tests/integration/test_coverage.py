@@ -196,6 +196,11 @@ def test_cli_import_verify_and_a_bit_flipped_object(
     assert any("李娜" in ln and "failed" in ln for ln in lines)
     res = runner.invoke(app, ["-c", str(cfg), "coverage", "--fail-under", "50"])
     assert res.exit_code == 0, res.output
+    # coverage.fail_under in the settings is the default threshold; the option overrides it.
+    env = {"PAPERVAULT_COVERAGE__FAIL_UNDER": "60"}
+    assert _code(runner.invoke(app, ["-c", str(cfg), "coverage"], env=env)) == 5
+    res = runner.invoke(app, ["-c", str(cfg), "coverage", "--fail-under", "50"], env=env)
+    assert res.exit_code == 0, res.output
 
     # A missing object is a failure too; the sample/age options select what is checked.
     rt.store.delete(victim.object_name)

@@ -23,6 +23,7 @@ from index.models import Document, Page, PaperRecord
 from index.registers import import_paper_records
 from ingest.runtime import open_runtime
 from ingest.service import ingest_paths
+from ingest.stages.barcodes import codes_in_image
 from ingest.stages.split import plan
 from storage.crypto import WrappedKey
 from tests.factories import form_lines, render_page
@@ -58,6 +59,23 @@ def test_plan_parts_and_warnings() -> None:
     assert [(p.payload.record_no, p.pages) for p in parts] == [
         ("DA-2024-LP-000101", (3, 4)), ("DA-2024-LP-000103", (7, 8))]
     assert {w["code"] for w in warnings} == {"before_first_sheet", "empty_part"}
+
+
+def test_codes_are_read_from_the_image_tesseract_reads(tmp_path: Path) -> None:
+    """GIVEN a cover sheet scanned at 300 dpi as greyscale JPEG and as G4 TIFF (the images
+    a page task hands tesseract) WHEN its codes are read from that very file THEN the
+    record's payload is found (no second render of the page)."""
+    src = tmp_path / "sheet.pdf"
+    src.write_bytes(render(_records()[:1]))
+    subprocess.run(["pdftoppm", "-r", "300", "-gray", "-jpeg", "-singlefile", str(src),
+                    str(tmp_path / "s")], check=True)
+    jpeg, g4 = tmp_path / "s.jpg", tmp_path / "s.tif"
+    with Image.open(jpeg) as img:
+        bilevel = img.point(lambda v: 255 if v > 128 else 0).convert("1", dither=Image.NONE)
+    bilevel.save(g4, format="TIFF", compression="group4", dpi=(300, 300))
+    for path in (jpeg, g4):
+        payloads = [decode(t) for t in codes_in_image(path, 300)]
+        assert [p.record_no for p in payloads if p] == ["DA-2024-LP-000101"], path
 
 
 def _scan_of(pdf: bytes, tmp: Path) -> list[Image.Image]:
