@@ -98,11 +98,32 @@ def _pick(row: dict[str, str], names: tuple[str, ...]) -> str:
     return ""
 
 
+def _max_len(model: type[Client] | type[PaperRecord], fld: str) -> int | None:
+    """The column's length in the schema: PostgreSQL refuses longer values, SQLite not."""
+    table = model.__table__  # type: ignore[union-attr]
+    return getattr(table.columns[fld].type, "length", None)
+
+
+def _cell_problem(model: type[Client] | type[PaperRecord], fld: str, value: str) -> str | None:
+    """Why ``value`` cannot be stored in ``fld``, or None. Checked before anything is written,
+    so a bad cell rejects the file instead of failing half-way in the database."""
+    if "\x00" in value:
+        return "contains a NUL character (is the file really text?) / 含有空字符"
+    limit = _max_len(model, fld)
+    if limit is not None and len(value) > limit:
+        return f"longer than {limit} characters / 超过 {limit} 个字符"
+    return None
+
+
 def import_clients(session: Session, rows: list[dict[str, str]]) -> int:
     """Insert or update clients by ID; a row without an ID rejects the whole file."""
     for line, row in enumerate(rows, start=2):
         if not _pick(row, CLIENT_COLUMNS["client_id"]):
             raise BadInput(detail=f"line {line}: column client_id is empty")
+        for fld, names in CLIENT_COLUMNS.items():
+            problem = _cell_problem(Client, fld, _pick(row, names))
+            if problem is not None:
+                raise BadInput(detail=f"line {line}, column {fld}: {problem}")
     for row in rows:
         cid = _pick(row, CLIENT_COLUMNS["client_id"]).upper()
         client = session.get(Client, cid) or Client(client_id=cid)
@@ -225,6 +246,8 @@ def _paper_row(line: int, v: dict[str, str], cols: dict[str, str],
         bad("record_no", "empty / 不能为空")
     elif len(no) > 64:
         bad("record_no", "longer than 64 characters / 超过 64 个字符")
+    elif "\x00" in no:
+        bad("record_no", "contains a NUL character (is the file really text?) / 含有空字符")
     elif patterns and not any(p.fullmatch(no) for p in patterns):
         bad("record_no", f"{no!r} does not match link.record_patterns / 档号格式不符")
     year = _year(v.get("year", ""), lambda r: bad("year", r))
@@ -233,6 +256,13 @@ def _paper_row(line: int, v: dict[str, str], cols: dict[str, str],
     room, shelf, box = (v.get("room", ""), v.get("shelf", ""), v.get("box", ""))
     if v.get("location") and not (room or shelf or box):
         room, shelf, box = ([*_LOCATION_SPLIT.split(v["location"], maxsplit=2), "", ""])[:3]
+    cells = {"client_id": v.get("client_id", ""),
+             "title": v.get("title", "")[:512], "department": v.get("department", ""),
+             "room": room, "shelf": shelf, "box": box}
+    for fld, value in cells.items():
+        problem = _cell_problem(PaperRecord, fld, value)
+        if problem is not None:
+            errors.append(RowError(line, cols.get(fld) or cols.get("location", fld), problem))
     if len(errors) > before:
         return None
     return PaperRecord(

@@ -21,7 +21,7 @@ def status(session: Session, last: int = 10) -> dict[str, Any]:
     jobs = _group(session, Job.state)
     errors = session.exec(
         select(IngestEvent)
-        .where(col(IngestEvent.outcome).in_(["quarantined", "retry"]))
+        .where(col(IngestEvent.outcome).in_(["quarantined", "retry", "vanished"]))
         .order_by(col(IngestEvent.id).desc())
         .limit(last)
     ).all()

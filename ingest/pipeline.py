@@ -4,13 +4,14 @@ row in the index before its source leaves the inbox.
     triage → fingerprint → duplicate? → seal + upload → verify → record → remove source
 
 Expected outcomes are values (:class:`Stored`, :class:`Duplicate`, :class:`Quarantined`,
-:class:`Retry`); only programming errors escape as exceptions.
+:class:`Retry`, :class:`Vanished`); only programming errors escape as exceptions.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.errors import TransientError
+from config.messages import text
 from index import documents
 from index.db import session_scope
 from index.models import Document, Verification, utcnow
@@ -68,7 +70,18 @@ class Retry:
     outcome: str = "retry"
 
 
-Outcome = Stored | Duplicate | Quarantined | Retry
+@dataclass(frozen=True)
+class Vanished:
+    """The source was removed (by a person or the scanner) before it was stored: nothing was
+    archived, nothing is quarantined, and there is nothing left to retry."""
+
+    path: str
+    reason: str
+    sha256: str | None = None
+    outcome: str = "vanished"
+
+
+Outcome = Stored | Duplicate | Quarantined | Retry | Vanished
 
 
 @dataclass(frozen=True)
@@ -124,7 +137,9 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
     except Rejected as e:
         return _quarantine(path, ctx, e.key, e.params, sha)
     except FileNotFoundError:
-        return Retry(name, "file vanished before it was stored", sha)
+        if os.path.lexists(path):  # something else is missing (the staging folder?)
+            return _retry(ctx, name, "a working folder is missing", sha)
+        return _vanished(ctx, name, sha)
     except (TransientError, IntegrityError) as e:
         # A failed read-back is the store's fault, not the file's: keep it and retry.
         return _retry(ctx, name, e.message("en"), sha)
@@ -151,19 +166,34 @@ def _dispose(path: Path, ctx: CaptureContext) -> None:
     if ctx.after_store == "move":
         target = ctx.done_dir / _folder(path, ctx.inbox) / path.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(path), str(target))
+        try:
+            shutil.move(str(path), str(target))
+        except FileNotFoundError:
+            # Deleted by someone after it was stored and verified: the copy is safe.
+            log.info("%s was already gone from the inbox after it was stored",
+                     display_name(path))
     else:
         path.unlink(missing_ok=True)
 
 
-def _retry(ctx: CaptureContext, name: str, reason: str, sha: str | None) -> Retry:
-    log.warning("will retry %s: %s", name, reason)
+def _record(ctx: CaptureContext, name: str, outcome: str, sha: str | None, reason: str) -> None:
+    """Best effort: the event explains the outcome, it does not decide it."""
+    log.warning("%s %s: %s", outcome, name, reason)
     try:
         with session_scope(ctx.engine) as s:
-            documents.record_event(s, name, "retry", sha, reason=reason)
+            documents.record_event(s, name, outcome, sha, reason=reason)
     except (TransientError, SQLAlchemyError):
-        log.warning("could not record the retry of %s", name)
+        log.warning("could not record the %s event of %s", outcome, name)
+
+
+def _retry(ctx: CaptureContext, name: str, reason: str, sha: str | None) -> Retry:
+    _record(ctx, name, "retry", sha, reason)
     return Retry(name, reason, sha)
+
+
+def _vanished(ctx: CaptureContext, name: str, sha: str | None) -> Vanished:
+    _record(ctx, name, "vanished", sha, text("file_vanished", "en"))
+    return Vanished(name, text("file_vanished", "zh"), sha)
 
 
 def _quarantine(
@@ -173,7 +203,9 @@ def _quarantine(
     try:
         target = quarantine(path, ctx.inbox, ctx.quarantine_dir, key, params, sha)
     except FileNotFoundError:
-        return Retry(name, "file vanished before it could be quarantined", sha)
+        if os.path.lexists(path):
+            return _retry(ctx, name, "the quarantine folder is missing", sha)
+        return _vanished(ctx, name, sha)
     except OSError as e:
         return _retry(ctx, name, f"cannot move to quarantine: {e.strerror}", sha)
     err = Rejected(key, **params)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,8 +126,9 @@ def _pdf_pages(path: Path, limits: Limits) -> int:
             return n
     except pikepdf.PasswordError as e:
         raise Rejected("pdf_encrypted") from e
-    except pikepdf.PdfError as e:
-        raise Rejected("pdf_damaged", detail=str(e).splitlines()[0][:120]) from e
+    except pikepdf.PikepdfError as e:  # PdfError and qpdf runtime errors alike
+        lines = str(e).splitlines() or [type(e).__name__]
+        raise Rejected("pdf_damaged", detail=lines[0][:120]) from e
     except (ValueError, TypeError, IndexError) as e:
         raise Rejected("pdf_damaged", detail=type(e).__name__) from e
 
@@ -151,4 +153,8 @@ def _image_pages(path: Path, limits: Limits) -> int:
         raise Rejected("too_many_pixels", pixels="> " + str(limits.max_pixels),
                        limit=limits.max_pixels) from e
     except (UnidentifiedImageError, OSError, SyntaxError, EOFError, ValueError) as e:
+        raise Rejected("image_damaged", detail=type(e).__name__) from e
+    except (TypeError, KeyError, IndexError, ZeroDivisionError, struct.error) as e:
+        # Pillow's TIFF reader raises these on damaged tags ("Missing dimensions"; found
+        # by fuzzing): still a damaged image, not a bug in the pipeline.
         raise Rejected("image_damaged", detail=type(e).__name__) from e

@@ -119,17 +119,27 @@ def test_cli_init_ingest_status_as_a_real_subprocess(tmp_path: Path, s3_server) 
     exe = Path(sys.executable).parent / "papervault"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERVAULT_")}
     inst = tmp_path / "office"
-    subprocess.run([exe, "init", str(inst)], check=True, env=env, capture_output=True)
+    made = subprocess.run([exe, "init", str(inst), "--admin", "wang.admin"], check=True,
+                          env=env, capture_output=True, text=True)
+    assert "wang.admin" in made.stdout and "one-time password" in made.stdout
     cfg = inst / "papervault.toml"
     assert oct(cfg.stat().st_mode & 0o777) == "0o600"
     assert oct((inst / "keys" / "master-keyset.json").stat().st_mode & 0o777) == "0o600"
+    # The administrator adds a scanning clerk, who drops the batch (an admin may not ingest).
+    admin = {**env, "PAPERVAULT_ACTOR": "wang.admin"}
+    clerk = {**env, "PAPERVAULT_ACTOR": "zhao.scan"}
+    subprocess.run([exe, "-c", str(cfg), "users", "add", "zhao.scan", "--role", "scanner"],
+                   check=True, env=admin, capture_output=True)
     drop = tmp_path / "batch" / "KH-2024-000123"
     write_form(drop / "claim.png", form_lines(), dpi=150)
+    refused = subprocess.run([exe, "-c", str(cfg), "ingest", str(drop.parent)], env=admin,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 77 and "ingest" in refused.stderr
     out = subprocess.run([exe, "-c", str(cfg), "ingest", "--json", "--ocr", str(drop.parent)],
-                         check=True, env=env, capture_output=True, text=True, timeout=300)
+                         check=True, env=clerk, capture_output=True, text=True, timeout=300)
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["outcome"] for r in rows] == ["stored"]
-    st = subprocess.run([exe, "-c", str(cfg), "status", "--json"], check=True, env=env,
+    st = subprocess.run([exe, "-c", str(cfg), "status", "--json"], check=True, env=clerk,
                         capture_output=True, text=True, timeout=120)
     data = json.loads(st.stdout)
     assert data["documents"]["by_state"] == {"indexed": 1}

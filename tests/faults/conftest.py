@@ -1,4 +1,4 @@
-"""The fault-injection suite's report: files, faults, lost, stored twice, recovery time."""
+"""The fault-injection suite's report rows (printed by tests/report.py)."""
 
 from __future__ import annotations
 
@@ -6,24 +6,20 @@ from typing import Any
 
 import pytest
 
-REPORT: list[dict[str, Any]] = []
+from tests.report import FAULTS, print_report
 
 
 @pytest.fixture
-def fault_report() -> Any:
+def fault_report(request: pytest.FixtureRequest) -> Any:
+    """Add a report row; the database comes from the test's ``db_url`` parameter."""
+    callspec = getattr(request.node, "callspec", None)
+    db = callspec.params.get("db_url", "") if callspec is not None else ""
+
     def add(**row: Any) -> None:
-        REPORT.append(row)
+        FAULTS.append({"db": db, **row})
 
     return add
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not REPORT:
-        return
-    tr = terminalreporter
-    tr.section("papervault fault-injection report")
-    tr.write_line(f"{'fault':<34}{'files':>7}{'lost':>6}{'twice':>7}{'quarant.':>9}"
-                  f"{'recover s':>11}")
-    for r in REPORT:
-        tr.write_line(f"{r['fault']:<34}{r['files']:>7}{r['lost']:>6}{r['twice']:>7}"
-                      f"{r.get('quarantined', 0):>9}{r.get('recover_s', ''):>11}")
+    print_report(terminalreporter)
