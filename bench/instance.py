@@ -14,7 +14,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from config.settings import Settings, load_settings
+from index.access import Role
 from index.db import make_engine
+from ingest.instance import ensure_local_user
 from storage.crypto import new_master_keyset, write_master_key_file
 from storage.localserver import LocalS3, free_port, start_local_s3
 from storage.objects import S3Location, make_client
@@ -75,7 +77,10 @@ langs = "{langs}"
 dpi = {dpi}
 """, encoding="utf-8")
     config.chmod(0o600)
-    return load_settings(config), config
+    settings = load_settings(config)
+    # The workers run as this local user.
+    ensure_local_user(settings, frozenset({Role.ADMIN, Role.SCANNER}), by="bench")
+    return settings, config
 
 
 def fresh_pg_database() -> str:

@@ -3,6 +3,7 @@
     .venv/bin/python bench/search_bench.py                 # 100k documents, SQLite
     .venv/bin/python bench/search_bench.py -n 1000000      # 1M
     .venv/bin/python bench/search_bench.py --postgres URL  # also PostgreSQL (an empty database)
+    .venv/bin/python bench/search_bench.py --sqlite F.db --reuse   # measure a built index again
 
 Latency is the whole :func:`index.search.search` call a user waits for: match, rank, count,
 first page of 20 with snippets. Not a timed test: figures go in the issue's closing note.
@@ -132,7 +133,10 @@ def queries(ids: list[str], rng: random.Random) -> dict[str, list[str]]:
                      "出院小结", "事故认定书", "缴费账户", "理赔申请书"],
         "English": ["claim", "hospital invoice", "reimbursement", "beneficiary", "policy",
                     "outpatient expenses", "customer service", "amount", "verified", "CNY"],
-        "ID": rng.sample(ids, 5) + [f"{c} 理赔" for c in rng.sample(ids, 5)],
+        "ID": rng.sample(ids, 10),
+        "ID + word": [f"{c} {w}" for c, w in zip(rng.sample(ids, 10), [
+            "理赔", "保单", "医院", "被保险人", "claim", "银行", "理赔", "申请", "账户", "事故"],
+            strict=True)],
     }
 
 
@@ -170,15 +174,23 @@ def index_size(engine: Engine) -> str:
     return f"{size / 1e6:.0f} MB"
 
 
-def run(url: str, n: int, seed: int, rounds: int) -> None:
+def run(url: str, n: int, seed: int, rounds: int, reuse: bool = False) -> None:
     engine = make_engine(url)
     upgrade(engine)
     with engine.connect() as c:
-        if c.execute(text("SELECT count(*) FROM document")).scalar_one():
-            raise SystemExit(f"{url}: not empty; the benchmark needs an empty database")
-    seconds, ids = build(engine, n, seed)
-    print(f"\n== {engine.dialect.name}: {n:,} documents, build {seconds:.0f} s "
-          f"({n / seconds:,.0f} docs/s), search index {index_size(engine)}")
+        present = int(c.execute(text("SELECT count(*) FROM document")).scalar_one())
+    if present and not reuse:
+        raise SystemExit(f"{url}: not empty; the benchmark needs an empty database")
+    if present:  # --reuse: measure the index built by an earlier run (same generator)
+        with engine.connect() as c:
+            ids = [r[0] for r in c.execute(text(
+                "SELECT client_id FROM document WHERE id % 500 = 1 ORDER BY id"))]
+        print(f"\n== {engine.dialect.name}: {present:,} documents (reused), "
+              f"search index {index_size(engine)}")
+    else:
+        seconds, ids = build(engine, n, seed)
+        print(f"\n== {engine.dialect.name}: {n:,} documents, build {seconds:.0f} s "
+              f"({n / seconds:,.0f} docs/s), search index {index_size(engine)}")
     measure(engine, queries(ids, random.Random(seed)), rounds)
     engine.dispose()
 
@@ -190,14 +202,18 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="repetitions of each query list")
     ap.add_argument("--sqlite", type=Path, help="database file (default: a temp dir)")
     ap.add_argument("--postgres", help="also run on this (empty) PostgreSQL database URL")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure an already built --sqlite file / --postgres database again")
+    ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pv-bench-") as tmp:
-        db = args.sqlite or Path(tmp) / "bench.db"
-        run(f"sqlite:///{db}", args.docs, args.seed, args.rounds)
-        size = db.stat().st_size
-        print(f"SQLite file {size / 1e6:.0f} MB (documents + index)")
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory(prefix="pv-bench-") as tmp:
+            db = args.sqlite or Path(tmp) / "bench.db"
+            run(f"sqlite:///{db}", args.docs, args.seed, args.rounds, args.reuse)
+            size = db.stat().st_size
+            print(f"SQLite file {size / 1e6:.0f} MB (documents + index)")
     if args.postgres:
-        run(args.postgres, args.docs, args.seed, args.rounds)
+        run(args.postgres, args.docs, args.seed, args.rounds, args.reuse)
 
 
 if __name__ == "__main__":

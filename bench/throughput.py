@@ -83,7 +83,12 @@ def _measure(args: argparse.Namespace, result: dict[str, Any], tmp: Path,
     def section(key: str, fn: Any) -> None:
         before = os.getloadavg()[0]
         print(f"[{key}] ...", file=sys.stderr, flush=True)
-        result[key] = fn()
+        try:
+            result[key] = fn()
+        except Exception as e:  # keep the other measurements of this run
+            result.setdefault("errors", {})[key] = f"{type(e).__name__}: {e}"
+            print(f"[{key}] FAILED {e}", file=sys.stderr, flush=True)
+            return
         if isinstance(result[key], dict):
             result[key]["load_1min_before"] = before
         print(f"[{key}] {result[key]}", file=sys.stderr, flush=True)
@@ -129,7 +134,8 @@ def _measure(args: argparse.Namespace, result: dict[str, Any], tmp: Path,
                 s, cfg = new(f"w{k}", url)
                 section(f"w{k}", lambda s=s, cfg=cfg, k=k: runs.workers_against_postgres(
                     s, cfg, docs, k))
-                result["w_postgres_workers"].append(result.pop(f"w{k}"))
+                if f"w{k}" in result:
+                    result["w_postgres_workers"].append(result.pop(f"w{k}"))
             finally:
                 instance.drop_pg_database(url)
 
@@ -177,8 +183,13 @@ def table(r: dict[str, Any]) -> str:
     if (p95 := get("d_capture_latency", "p95_seconds")) is not None:
         rows.append(("d capture p95, 10-page PDF, OCR busy (s)", f"{p95:.2f}", "≤ 2"))
     if (rss := get("e_worker_rss", "peak_rss_mb_with_children")) is not None:
-        rows.append((f"e worker peak RSS, {r['e_worker_rss']['pages']} pages (MB)",
-                     f"{rss:.0f}", "≤ 400"))
+        e = r["e_worker_rss"]
+        rows.append((f"e worker + page processes + tesseracts, {e['pages']} pages: "
+                     "peak PSS (MB)", f"{e['peak_pss_mb_with_children']:.0f}", "≤ 400"))
+        rows.append(("e   same, summed RSS (shared pages counted per process) (MB)",
+                     f"{rss:.0f}", ""))
+        rows.append(("e   worker process alone, peak RSS (MB)",
+                     f"{e['peak_rss_mb_worker_only']:.0f}", ""))
     if "f_storage" in r:
         f = r["f_storage"]
         rows.append(("f encrypt only (MB/s)", f"{f['encrypt_only_mb_s']:.0f}", ""))
@@ -187,6 +198,8 @@ def table(r: dict[str, Any]) -> str:
     for w in r.get("w_postgres_workers", []):
         rows.append((f"w {w['workers']} worker(s) on PostgreSQL (pages/min)",
                      f"{w['pages_per_min']:.1f}", "2 cores"))
+    for key, err in r.get("errors", {}).items():
+        rows.append((f"{key} FAILED", "", err[:80]))
     rows.append(("load average start → end",
                  f"{r['load']['start'][0]:.2f} → {r['load']['end'][0]:.2f}", ""))
     width = max(len(a) for a, _, _ in rows)
