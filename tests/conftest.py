@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from minio import Minio
+from minio.deleteobjects import DeleteObject
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -59,7 +61,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3]:
 
 
 @pytest.fixture
-def s3_location(s3_server: LocalS3) -> S3Location:
+def s3_location(s3_server: LocalS3) -> Iterator[S3Location]:
     bucket = "t-" + uuid.uuid4().hex[:12]
     loc = S3Location(endpoint=s3_server.endpoint, bucket=bucket, access_key=S3_ACCESS,
                      secret_key=S3_SECRET)
@@ -73,7 +75,24 @@ def s3_location(s3_server: LocalS3) -> S3Location:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-    return loc
+    yield loc
+    _remove_bucket(client, bucket)
+
+
+def _remove_bucket(client: Minio, bucket: str) -> None:
+    """Empty and drop a test's bucket. SeaweedFS gives every bucket its own volumes and
+    sizes its volume count by the free disk, so a session that only ever adds buckets runs
+    out of volumes part-way (uploads then fail with InternalError) on a fuller disk."""
+    try:
+        versions = [DeleteObject(o.object_name, o.version_id)
+                    for o in client.list_objects(bucket_name=bucket, recursive=True,
+                                                 include_version=True)
+                    if o.object_name is not None]
+        errors = list(client.remove_objects(bucket_name=bucket, delete_object_list=versions))
+        if not errors:
+            client.remove_bucket(bucket_name=bucket)
+    except Exception as e:  # noqa: BLE001 - a test that stopped the server leaves it behind
+        print(f"bucket {bucket} left in place: {e}")
 
 
 @pytest.fixture(scope="session")
