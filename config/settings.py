@@ -29,36 +29,36 @@ class WatchSettings(BaseModel):
     quarantine: Path = Path("quarantine")
     done: Path = Path("done")
     after_store: Literal["delete", "move"] = "delete"
-    stable_seconds: float = 5.0
+    stable_seconds: float = Field(5.0, ge=0)
     polling: bool = False  # SMB/NFS shares deliver no inotify events
-    poll_interval: float = 2.0
-    rescan_interval: float = 60.0
+    poll_interval: float = Field(2.0, gt=0)
+    rescan_interval: float = Field(60.0, gt=0)
     ignore_suffixes: list[str] = [".tmp", ".part", ".crdownload", ".swp", ".error.json"]
     ignore_prefixes: list[str] = ["~$", "."]
-    retry_initial: float = 2.0
-    retry_max: float = 120.0
+    retry_initial: float = Field(2.0, gt=0)
+    retry_max: float = Field(120.0, gt=0)
 
 
 class LimitSettings(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
-    max_bytes: int = 1024 * 1024 * 1024
-    max_pages: int = 2000
-    max_pixels: int = 200_000_000
-    max_page_points: float = 14_400.0  # 200 inches: larger is a broken MediaBox
-    min_pixels_side: int = 16
+    max_bytes: int = Field(1024 * 1024 * 1024, gt=0)
+    max_pages: int = Field(2000, gt=0)
+    max_pixels: int = Field(200_000_000, gt=0)
+    max_page_points: float = Field(14_400.0, gt=0)  # 200 inches: larger is a broken MediaBox
+    min_pixels_side: int = Field(16, ge=1)
 
 
 class OcrSettings(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
     langs: str = "chi_sim+eng"
-    dpi: int = 300
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
-    page_timeout: float = 600.0
-    text_layer_min_chars: int = 8
-    lease_seconds: float = 300.0
-    max_attempts: int = 3
-    min_dpi_warning: int = 300
-    low_confidence_warning: float = 40.0
+    dpi: int = Field(300, ge=50, le=1200)  # beyond 1200 a page bitmap is gigabytes
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    page_timeout: float = Field(600.0, gt=0)
+    text_layer_min_chars: int = Field(8, ge=0)
+    lease_seconds: float = Field(300.0, gt=0)
+    max_attempts: int = Field(3, ge=1)
+    min_dpi_warning: int = Field(300, ge=0)
+    low_confidence_warning: float = Field(40.0, ge=0, le=100)
 
 
 class S3Settings(BaseModel):
@@ -103,25 +103,25 @@ class LinkSettings(BaseModel):
 
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = 8700
+    port: int = Field(8700, ge=1, le=65535)
     enabled: bool = True
 
 
 class CoverageSettings(BaseModel):
     # Default for `papervault coverage --fail-under`: exit 5 when the verified share of
     # paper records is below this percentage (a nightly job can alert on it). None: never.
-    fail_under: float | None = None
+    fail_under: float | None = Field(None, ge=0, le=100)
 
 
 class AccessSettings(BaseModel):
     # The web UI asks for a sign-in; with it off the UI acts as ``actor`` and binds to
     # loopback only.
     login: bool = True
-    session_hours: float = 12.0
-    idle_minutes: float = 30.0
-    max_failed_logins: int = 5
-    lockout_minutes: float = 15.0
-    min_password_length: int = 12
+    session_hours: float = Field(12.0, gt=0)
+    idle_minutes: float = Field(30.0, gt=0)
+    max_failed_logins: int = Field(5, ge=1)
+    lockout_minutes: float = Field(15.0, ge=0)
+    min_password_length: int = Field(12, ge=8)
     # Auditors see document metadata only, unless the office decides otherwise.
     auditor_sees_content: bool = False
     # Mark the session cookie Secure (set when a TLS proxy sits in front).

@@ -21,14 +21,19 @@ from tests.report import FUZZ_EXAMPLES, counted
 SECTIONS = {
     "": ["home", "staging", "log_level", "language", "actor"],
     "watch": ["inbox", "quarantine", "done", "after_store", "stable_seconds", "polling",
-              "poll_interval", "rescan_interval", "ignore_suffixes", "retry_initial"],
-    "limits": ["max_bytes", "max_pages", "max_pixels", "max_page_points"],
-    "ocr": ["langs", "dpi", "workers", "page_timeout", "lease_seconds"],
+              "poll_interval", "rescan_interval", "ignore_suffixes", "retry_initial",
+              "retry_max"],
+    "limits": ["max_bytes", "max_pages", "max_pixels", "max_page_points", "min_pixels_side"],
+    "ocr": ["langs", "dpi", "workers", "page_timeout", "lease_seconds", "max_attempts",
+            "text_layer_min_chars", "min_dpi_warning", "low_confidence_warning"],
     "s3": ["endpoint", "bucket", "access_key", "secret_key", "secure", "local_server"],
     "db": ["url"],
     "crypto": ["master_key_file", "master_key", "audit_key_file"],
     "link": ["client_patterns", "record_patterns"],
     "web": ["host", "port", "enabled"],
+    "access": ["login", "session_hours", "idle_minutes", "max_failed_logins",
+               "lockout_minutes", "min_password_length"],
+    "coverage": ["fail_under"],
 }
 HOSTILE_VALUES = ["inbox", ".", "..", "/", "quarantine", "a\x00b", "(", "[A-", "\\d{4",
                   "KH-\\d+", "", float("nan"), float("inf"), -1, 0, 2**63, True, [], ["("]]
@@ -69,6 +74,17 @@ def _load(folder: Path, body: str) -> None:
         re.compile(p)
     assert all(math.isfinite(x) for x in (s.watch.stable_seconds, s.watch.rescan_interval,
                                           s.watch.retry_initial, s.ocr.page_timeout))
+    # ... and no count or interval that would stall the daemon or spin it: a zero poll
+    # interval busy-loops, zero workers never OCR, a zero lease hands every job back at once.
+    assert s.watch.stable_seconds >= 0 and s.ocr.text_layer_min_chars >= 0
+    assert min(s.watch.poll_interval, s.watch.rescan_interval, s.watch.retry_initial,
+               s.watch.retry_max, s.ocr.page_timeout, s.ocr.lease_seconds,
+               s.limits.max_bytes, s.limits.max_pages, s.limits.max_pixels,
+               s.limits.max_page_points, s.access.session_hours,
+               s.access.idle_minutes) > 0
+    assert min(s.ocr.workers, s.ocr.max_attempts, s.limits.min_pixels_side,
+               s.access.max_failed_logins) >= 1
+    assert 50 <= s.ocr.dpi <= 1200 and 1 <= s.web.port <= 65535
 
 
 @FUZZ
