@@ -150,6 +150,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "登录失败次数过多，账户已锁定至 {until}（UTC）：请稍后再试或联系管理员解锁。",
         "en": "Too many failed sign-ins: the account is locked until {until} UTC. Try later or ask an administrator to unlock it.",
     },
+    "address_throttled": {
+        "zh": "此地址登录失败次数过多，请 {minutes} 分钟后再试；如有疑问请联系管理员。",
+        "en": "Too many failed sign-ins from this address: try again in {minutes} minutes, or ask an administrator.",
+    },
     "password_weak": {
         "zh": "密码太短或太简单：至少 {min} 个字符，且不能与用户名相同。",
         "en": "The password is too short or too simple: at least {min} characters, and not the user name.",

@@ -121,6 +121,10 @@ class AccessSettings(BaseModel):
     idle_minutes: float = Field(30.0, gt=0)
     max_failed_logins: int = Field(5, ge=1)
     lockout_minutes: float = Field(15.0, ge=0)
+    # Failed sign-ins from one address (any user names) within lockout_minutes before that
+    # address is refused without a password check: per-account lockout alone lets one
+    # machine try a common password against every account.
+    max_failed_logins_per_address: int = Field(20, ge=1)
     min_password_length: int = Field(12, ge=8)
     # Auditors see document metadata only, unless the office decides otherwise.
     auditor_sees_content: bool = False

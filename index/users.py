@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from config.errors import BadInput, Forbidden, NotFound, NotSignedIn
 from config.settings import AccessSettings
 from index.access import Perm, Principal, Role, parse_roles, permissions, roles_text
-from index.models import ApiToken, LoginSession, User, utcnow
+from index.models import ApiToken, AuditEntry, LoginSession, User, utcnow
 
 TOKEN_PREFIX = "pv_"
 _hasher = PasswordHasher()
@@ -169,6 +169,19 @@ def check_login(session: Session, username: str, password: str, cfg: AccessSetti
         user.password_hash = _hasher.hash(password)
     session.add(user)
     return LoginResult(user, True, "ok")
+
+
+def address_throttled(session: Session, origin: str, cfg: AccessSettings,
+                      now: datetime | None = None) -> bool:
+    """Whether ``origin`` ("web 10.0.0.7") failed too many sign-ins lately, whatever the
+    user names. Counted from the audit trail, so every web process sees the same count."""
+    since = (now or utcnow()) - timedelta(minutes=cfg.lockout_minutes)
+    failed = session.exec(
+        select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "login.failed", AuditEntry.origin == origin,
+            col(AuditEntry.at) >= since)
+    ).one()
+    return int(failed) >= cfg.max_failed_logins_per_address
 
 
 def change_password(session: Session, user: User, current: str, new: str,

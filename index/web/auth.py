@@ -107,9 +107,20 @@ def login(request: Request, username: Annotated[str, Form()],
     settings: Settings = request.app.state.settings
     cfg = settings.access
     u = ui(request)
+    name = username.strip()[:64] or "-"
+    with session_scope(request.app.state.engine) as session:
+        if users.address_throttled(session, u.origin, cfg):
+            # No password check at all: the address is guessing across accounts.
+            audit(request, session, "login.throttled", f"user:{name}", actor=name)
+            throttled = True
+        else:
+            throttled = False
+    if throttled:
+        message = u.t("address_throttled", minutes=f"{cfg.lockout_minutes:g}")
+        return render(request, "login.html", {"next": _safe_next(next), "error": message},
+                      status_code=429)
     with session_scope(request.app.state.engine) as session:
         result = users.check_login(session, username, password, cfg)
-        name = username.strip()[:64] or "-"
         if not result.ok:
             audit(request, session, "login.failed", f"user:{name}",
                   {"reason": result.reason}, actor=name)

@@ -290,6 +290,38 @@ def test_lockout_after_failed_sign_ins_is_audited_with_origin(office: Office) ->
     sign_in(web, "li.officer")
 
 
+def test_an_address_guessing_across_accounts_is_refused_before_any_password_check(
+        office: Office) -> None:
+    """Password spraying: one wrong guess per account never trips the per-account lockout,
+    so the address itself is refused once it has failed too often."""
+    s = office.settings
+    s.access.max_failed_logins_per_address = 6
+    sprayer = TestClient(office.web.app, client=("10.9.9.9", 6000))
+    m = re.search(r'name="csrf" value="([^"]+)"', sprayer.get("/login").text)
+    assert m is not None
+    token = m.group(1)
+    guesses = [*ROLE_USERS.values(), "admin", "root"]
+    for name in guesses:
+        r = sprayer.post("/login", data={"username": name, "password": "123456",
+                                         "csrf": token})
+        assert r.status_code == 401
+    # The right password is refused now too: the address no longer gets to try.
+    r = sprayer.post("/login", data={"username": "li.officer", "password": PASSWORD,
+                                     "csrf": token}, follow_redirects=False)
+    assert r.status_code == 429 and ("分钟后再试" in r.text or "try again" in r.text)
+    assert "pv_session" not in r.cookies
+    rows = audit_rows(s)
+    assert [(e.actor, e.origin) for e in rows if e.action == "login.throttled"] == [
+        ("li.officer", "web 10.9.9.9")]
+    # No account was locked by the spray, and another address signs in as usual.
+    engine = make_engine(s.db_url)
+    with Session(engine) as session:
+        assert all(users.get_user(session, n).locked_until is None
+                   for n in ROLE_USERS.values())
+    engine.dispose()
+    sign_in(office.web, "li.officer")
+
+
 def test_tokens_are_shown_once_stored_hashed_and_revocable(office: Office) -> None:
     s, web = office.settings, office.web
     sign_in(web, "li.officer")
