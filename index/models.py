@@ -43,9 +43,9 @@ class Document(SQLModel, table=True):
     link_source: str | None = Field(default=None, max_length=32)
     client_id: str | None = Field(default=None, max_length=64, index=True)
     record_no: str | None = Field(default=None, max_length=64, index=True)
-    department: str | None = Field(default=None, max_length=128)
-    doc_type: str | None = Field(default=None, max_length=64)
-    doc_date: date | None = None
+    department: str | None = Field(default=None, max_length=128, index=True)
+    doc_type: str | None = Field(default=None, max_length=64, index=True)
+    doc_date: date | None = Field(default=None, index=True)
     ingested_at: datetime = Field(default_factory=utcnow, index=True)
     ocr_at: datetime | None = None
     verify_state: str = Field(default="unverified", max_length=16, index=True)

@@ -48,6 +48,9 @@ MAX_CHUNKS = 1 << CHUNK_SHIFT
 PER_PAGE_MAX = 100
 COUNT_CAP = 10_000  # beyond this the count shows "10000+": counting every hit costs time
 RANK_LIMIT = 2_000  # more hits than this are listed newest first (bm25 costs ~3 µs a hit)
+# Filters naming at most this many documents make SQLite start from them: ~40 µs a document
+# against ~0.7 µs for every chunk holding the words (crossover ~1,500 documents at 100k).
+DOC_FIRST_LIMIT = 1_000
 CATCH_UP_BATCH = 500
 LINK_STATES = ("pending", "linked", "unlinked", "ambiguous")
 
@@ -300,9 +303,11 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     catch_up(session)
     groups = parse_query(query.q)
     filters, params = _where(query)
-    # A client ID or 档号 filter names a few documents: SQLite must start from them, not
-    # from every chunk holding the words (348 ms for 理赔 + a client at 100k documents).
-    by_doc = bool(groups) and is_sqlite(session) and bool(query.client_id or query.record_no)
+    # A client ID or 档号 filter names a few documents, and so may a department, type or
+    # date: SQLite must start from them, not from every chunk holding the words (348 ms for
+    # 理赔 + a client, 373 ms for 被保险人 + a department and type, at 100k documents).
+    by_doc = bool(groups) and is_sqlite(session) and bool(filters) and (
+        bool(query.client_id or query.record_no) or _few_documents(session, filters, params))
     body = _body(session, groups, filters, params, by_doc=by_doc)
     total = _count(session, body, bool(groups) and not filters, params)
     # Those few hits are listed newest first: bm25 would read every chunk in the archive
@@ -331,6 +336,15 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     return SearchResult(hits=_hits(session, page, groups), total=min(total, COUNT_CAP),
                         total_capped=total > COUNT_CAP, page=query.page,
                         per_page=query.per_page)
+
+
+def _few_documents(session: Session, filters: list[str], params: dict[str, object]) -> bool:
+    """Whether the filters alone name at most :data:`DOC_FIRST_LIMIT` documents (read
+    through the filter columns' indexes, stopping one past the limit)."""
+    n = session.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM document d WHERE {' AND '.join(filters)} "
+        f"LIMIT {DOC_FIRST_LIMIT + 1}) m"), params).scalar_one()
+    return int(n) <= DOC_FIRST_LIMIT
 
 
 def is_selective(group: list[str]) -> bool:

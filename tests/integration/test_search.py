@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from config.settings import Settings
+from index import search as search_module
 from index.db import make_engine, session_scope
 from index.models import Document
 from index.search import SearchQuery, parse_query, search, tokens
@@ -75,7 +76,8 @@ def corpus(engine: Engine) -> Iterator[dict[int, str]]:
             if n == 60:
                 text = "".join(rng.choices(WORDS, k=2000)) + "理赔申请书确认" + text
             s.add(make_doc(n, text, client_id=f"KH-2024-{n:06d}",
-                           doc_date=date(2024, 1 + n % 12, 1), link_state="linked"))
+                           doc_date=date(2024, 1 + n % 12, 1), link_state="linked",
+                           department=f"D{n % 3}", doc_type=f"T{n % 2}"))
             texts[n] = text
     yield texts
 
@@ -123,6 +125,25 @@ def test_words_within_one_client(engine: Engine, corpus: dict[int, str]) -> None
         for q in ("保", "保险 合同", "理赔申请书确认", "KH-2024-999999 保", "不存在的词"):
             assert found(engine, q, client_id=f"KH-2024-{n:06d}") == oracle(corpus, q) & {n}
     assert found(engine, "保险 合同", client_id="KH-2024-000005") == {5}
+
+
+@pytest.mark.parametrize("doc_first_limit", [0, 10_000], ids=["text-first", "documents-first"])
+def test_words_within_a_department_type_or_date(engine: Engine, corpus: dict[int, str],
+                                                doc_first_limit: int,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Filters that name few documents make SQLite start from them; either plan finds what
+    the oracle finds among the filtered documents, on both databases."""
+    monkeypatch.setattr(search_module, "DOC_FIRST_LIMIT", doc_first_limit)
+    cases: list[tuple[dict[str, object], set[int]]] = [
+        ({"department": "D1", "doc_type": "T0"}, {n for n in corpus if n % 3 == 1 and n % 2 == 0}),
+        ({"department": "D2"}, {n for n in corpus if n % 3 == 2}),
+        ({"doc_type": "T1", "doc_from": date(2024, 3, 1), "doc_to": date(2024, 4, 1)},
+         {n for n in corpus if n % 2 == 1 and 1 + n % 12 in (3, 4)}),
+    ]
+    for filters, docs in cases:
+        assert docs
+        for q in ("保", "保险 合同", "理赔申请书确认", "KH-2024-999999 保", "不存在的词"):
+            assert found(engine, q, **filters) == oracle(corpus, q) & docs, (q, filters)
 
 
 def test_ingest_date_filter_counts_the_whole_last_day(engine: Engine) -> None:
