@@ -68,6 +68,9 @@ class S3Settings(BaseModel):
     secret_key: SecretStr = SecretStr("")
     secure: bool = False
     region: str | None = None
+    # Bucket versioning, turned on at start-up: overwritten or deleted objects keep their
+    # earlier versions (expire noncurrent versions with the server's lifecycle rules).
+    versioning: bool = True
     # When set, papervault starts and stops a SeaweedFS S3 server for this instance.
     local_server: bool = False
     local_data_dir: Path = Path("s3data")

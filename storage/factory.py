@@ -21,4 +21,5 @@ def open_store(s: Settings) -> ObjectStore:
         s.path(s.crypto.master_key_file) if s.crypto.master_key_file else None,
         s.crypto.master_key.get_secret_value() if s.crypto.master_key else None,
     )
-    return ObjectStore(make_client(s3_location(s)), s.s3.bucket, master, s.staging_dir / "seal")
+    return ObjectStore(make_client(s3_location(s)), s.s3.bucket, master, s.staging_dir / "seal",
+                       versioning=s.s3.versioning)

@@ -23,8 +23,11 @@ from typing import BinaryIO
 import tink
 import urllib3
 from minio import Minio
+from minio.commonconfig import ENABLED
 from minio.error import MinioException, S3Error
+from minio.versioningconfig import VersioningConfig
 
+from config.errors import ConfigError
 from storage import crypto
 from storage.crypto import MasterKey, WrappedKey
 from storage.errors import DiskFull, IntegrityError, StorageUnavailable
@@ -93,19 +96,40 @@ _TRANSIENT = (MinioException, urllib3.exceptions.HTTPError, OSError)
 class ObjectStore:
     """Put, verify and read encrypted objects."""
 
-    def __init__(self, client: Minio, bucket: str, master: MasterKey, staging: Path) -> None:
+    def __init__(self, client: Minio, bucket: str, master: MasterKey, staging: Path,
+                 versioning: bool = True) -> None:
         self.client = client
         self.bucket = bucket
         self.master = master
         self.staging = staging
+        self.versioning = versioning
 
     def ensure_bucket(self) -> None:
-        """Create the bucket if it does not exist (versioning on, so overwrites keep history)."""
+        """Create the bucket if it does not exist, with versioning on: an object overwritten
+        or deleted (by mistake, a script or ransomware holding the S3 keys) keeps its
+        earlier versions on the server."""
         try:
             if not self.client.bucket_exists(bucket_name=self.bucket):
                 self.client.make_bucket(bucket_name=self.bucket)
+            if self.versioning and self.versioning_status() != ENABLED:
+                self.client.set_bucket_versioning(bucket_name=self.bucket,
+                                                  config=VersioningConfig(ENABLED))
+        except S3Error as e:
+            if e.code in {"NotImplemented", "InvalidRequest", "MethodNotAllowed"}:
+                raise ConfigError(detail=(
+                    f"the S3 server cannot keep object versions ({e.code}): use one that "
+                    "can, or set s3.versioning = false to store without earlier versions"
+                )) from e
+            raise _translate(e, "bucket") from e
         except _TRANSIENT as e:
             raise _translate(e, "bucket") from e
+
+    def versioning_status(self) -> str | None:
+        """"Enabled", "Suspended" or None (never turned on)."""
+        try:
+            return self.client.get_bucket_versioning(bucket_name=self.bucket).status
+        except _TRANSIENT as e:
+            raise _translate(e, "bucket versioning") from e
 
     def ping(self) -> None:
         """Raise :class:`StorageUnavailable` unless the server answers."""

@@ -56,3 +56,40 @@ def test_missing_object_is_an_integrity_error(store: ObjectStore) -> None:
     store.delete(obj.name)
     with pytest.raises(IntegrityError):
         store.verify(obj.name, obj.wrapped, obj.sha256)
+
+
+def test_overwritten_and_deleted_objects_keep_their_earlier_version(store: ObjectStore) -> None:
+    """GIVEN the bucket as papervault sets it up WHEN a stored original is overwritten and
+    then deleted behind papervault's back THEN the sealed original is still on the server and,
+    copied back, verifies again."""
+    store.ensure_bucket()
+    assert store.versioning_status() == "Enabled"
+    obj = store.put_file(io.BytesIO("理赔申请书 KH-2024-000123".encode() * 500))
+    sealed = store.raw_bytes(obj.name)
+    store.client.put_object(bucket_name=store.bucket, object_name=obj.name,
+                            data=io.BytesIO(b"ransom note"), length=11)
+    store.delete(obj.name)
+    with pytest.raises(IntegrityError):
+        store.verify(obj.name, obj.wrapped, obj.sha256)
+    versions = [v for v in store.client.list_objects(bucket_name=store.bucket, prefix=obj.name,
+                                                     include_version=True)
+                if not v.is_delete_marker]
+    assert len(versions) == 2
+    earlier = []
+    for v in versions:
+        r = store.client.get_object(bucket_name=store.bucket, object_name=obj.name,
+                                    version_id=v.version_id)
+        earlier.append(r.read())
+        r.close()
+        r.release_conn()
+    assert sealed in earlier
+    store.client.put_object(bucket_name=store.bucket, object_name=obj.name,
+                            data=io.BytesIO(sealed), length=len(sealed))
+    store.verify(obj.name, obj.wrapped, obj.sha256)
+
+
+def test_versioning_can_be_left_off(store: ObjectStore) -> None:
+    plain = ObjectStore(store.client, store.bucket, store.master, store.staging,
+                        versioning=False)
+    plain.ensure_bucket()
+    assert plain.versioning_status() is None
