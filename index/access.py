@@ -90,6 +90,9 @@ ROUTES: dict[str, Rule] = {
     # scanning staff
     "GET /status": Perm.STATUS,
     "GET /api/status": Perm.STATUS,
+    # the API's schema: route names are no secret, but nothing is served to strangers
+    "GET /openapi.json": Open.SIGNED_IN,
+    "GET /docs": Open.SIGNED_IN,
     # auditors
     "GET /coverage": Perm.COVERAGE,
     "GET /coverage/flagged.csv": Perm.COVERAGE,

@@ -9,7 +9,8 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from index.access import Perm
 from index.db import session_scope
@@ -27,6 +28,17 @@ from index.web.archive import (
 from index.web.archive import result_dict as to_json
 
 router = APIRouter(prefix="/api", tags=["api"])
+schema = APIRouter(include_in_schema=False)
+
+
+@schema.get("/openapi.json")
+def openapi_schema(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@schema.get("/docs", response_class=HTMLResponse)
+def api_docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="papervault API")
 
 
 def run_search(request: Request, query: SearchQuery) -> Any:

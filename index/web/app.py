@@ -138,7 +138,10 @@ def create_app(settings: Settings) -> FastAPI:
         raise ConfigError(detail=text("web_loopback_only", "en", host=settings.web.host))
     app = FastAPI(title="papervault", version="0.1.0",
                   description="档案检索 / archive search, documents and downloads",
-                  dependencies=[Depends(authorize)])
+                  dependencies=[Depends(authorize)],
+                  # FastAPI's own schema routes skip app dependencies, so they would be open
+                  # to anyone: index.web.api serves them as ordinary, ruled routes instead.
+                  docs_url=None, redoc_url=None, openapi_url=None)
     engine = make_engine(settings.db_url)
     upgrade(engine)
     app.state.settings = settings
@@ -159,6 +162,7 @@ def _routers(app: FastAPI) -> None:
 
     app.include_router(auth.router)
     app.include_router(api.router)
+    app.include_router(api.schema)
     app.include_router(pages.router)
     app.include_router(coverage_routes.router)
     app.include_router(admin.router)
