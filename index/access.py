@@ -138,6 +138,7 @@ COMMANDS: dict[str, Rule] = {
     "keys status": Perm.KEYS,
     "keys rotate": Perm.KEYS,
     "keys retire": Perm.KEYS,
+    "recover": Perm.KEYS,
     "privacy mask-existing": Perm.KEYS,
     "orphans list": Perm.VERIFY,
     "orphans delete": Perm.OPERATE,

@@ -25,8 +25,13 @@ def key_usage(session: Session) -> dict[str, int]:
 
 def rewrap_all(engine: Engine, target_key_id: str,
                rewrap: Callable[[WrappedKey, str], WrappedKey],
-               batch: int = 200, progress: Callable[[int], None] | None = None) -> int:
-    """Re-wrap every data key not yet under ``target_key_id``; safe to interrupt and rerun."""
+               batch: int = 200, progress: Callable[[int], None] | None = None,
+               on_original: Callable[[Document, WrappedKey], None] | None = None) -> int:
+    """Re-wrap every data key not yet under ``target_key_id``; safe to interrupt and rerun.
+
+    ``on_original`` sees each captured original's new wrapping before the index commits it
+    (to rewrite its recovery record): if it fails, the index still names the old key and a
+    rerun repeats both."""
     done = 0
     while True:
         with session_scope(engine) as s:
@@ -42,6 +47,8 @@ def rewrap_all(engine: Engine, target_key_id: str,
             for d in docs:
                 if d.key_id != target_key_id:
                     w = rewrap(WrappedKey(d.wrapped_key, d.key_id), d.object_name)
+                    if on_original is not None and d.parent_id is None:
+                        on_original(d, w)
                     d.wrapped_key, d.key_id = w.blob, w.key_id
                 if (d.searchable_key_id and d.searchable_key_id != target_key_id
                         and d.searchable_wrapped_key and d.searchable_object_name):

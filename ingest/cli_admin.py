@@ -12,9 +12,11 @@ from config.errors import BadInput, PapervaultError
 from index import audit
 from index.db import session_scope
 from index.keys import key_usage, rewrap_all
+from index.recovery import details_of, restore
 from ingest.cli import app, emit_json, err, out, settings_of
 from ingest.runtime import audit_key, open_runtime
 from storage import crypto
+from storage.errors import IntegrityError
 from storage.keyring import add_primary_key, retire_key
 
 keys_app = typer.Typer(help="主密钥 / master keys", no_args_is_help=True)
@@ -64,6 +66,7 @@ def keys_rotate(
     s, key_file = _key_file(ctx)
     rt = open_runtime(s)
     master = rt.store.master if resume else add_primary_key(key_file)
+    rt.store.master = master  # recovery records are rewritten under the new primary too
     with session_scope(rt.engine) as session:
         audit.record(session, audit_key(s), s.actor, "keys.rotate", master.key_id,
                      {"resume": resume})
@@ -72,7 +75,9 @@ def keys_rotate(
         task = progress.add_task("re-wrap", total=total)
         n = rewrap_all(rt.engine, master.key_id,
                        lambda w, name: crypto.rewrap(master, master, w, name),
-                       progress=lambda k: progress.advance(task, k))
+                       progress=lambda k: progress.advance(task, k),
+                       on_original=lambda d, w: rt.store.write_record(
+                           d.object_name, w, details_of(d)))
     out.print(f"主密钥 / primary key: {master.key_id}; re-wrapped documents: {n}")
 
 
@@ -87,6 +92,32 @@ def keys_retire(ctx: typer.Context, key_id: str) -> None:
     with session_scope(rt.engine) as session:
         audit.record(session, audit_key(s), s.actor, "keys.retire", key_id)
     out.print(f"已停用 / retired: {key_id}")
+
+
+@app.command("recover")
+def recover(ctx: typer.Context,
+            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Rebuild the index from the recovery records beside each original in S3 (after a lost
+    database): each original is read back, checked and queued for OCR again."""
+    s = settings_of(ctx)
+    rt = open_runtime(s)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("recover", total=None)
+        report = restore(rt.engine, rt.store, progress=lambda k: progress.advance(task, k))
+    with session_scope(rt.engine) as session:
+        audit.record(session, audit_key(s), s.actor, "index.recover", "storage",
+                     {k: v for k, v in report.as_dict().items() if k != "failed"}
+                     | {"failed": len(report.failed)})
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        out.print(f"恢复 / restored: {len(report.restored)}; 已有 / already indexed: "
+                  f"{report.already_indexed}; 重复 / duplicates: {report.duplicates}; "
+                  f"失败 / failed: {len(report.failed)}")
+        for name, reason in report.failed:
+            out.print(f"[red]{name}: {reason}[/]")
+    if report.failed:
+        raise IntegrityError(detail=f"{len(report.failed)} record(s) could not be restored")
 
 
 @audit_app.command("verify")

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config.errors import TransientError
 from config.messages import text
-from index import documents
+from index import documents, recovery
 from index.db import session_scope
 from index.models import Document, Verification, utcnow
 from ingest.errors import Rejected
@@ -112,18 +112,21 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
         if existing is not None:
             _dispose(path, ctx)
             return dup
+        original_name, folder = display_name(Path(path.name)), _folder(path, ctx.inbox)
+        now = utcnow()
         with path.open("rb") as f:
-            obj = ctx.store.put_file(f)
+            obj = ctx.store.put_file(f, details=recovery.capture_details(
+                original_name, folder, triaged.media_type, triaged.pages, now))
         if obj.sha256 != sha:
             # The scanner is still writing: try again once the file has settled.
             return _retry(ctx, name, "file changed while being stored", sha)
         ctx.store.verify(obj.name, obj.wrapped, sha)
         doc = Document(
-            sha256=sha, size=triaged.size, original_name=display_name(Path(path.name)),
-            source_folder=_folder(path, ctx.inbox), media_type=triaged.media_type,
+            sha256=sha, size=triaged.size, original_name=original_name,
+            source_folder=folder, media_type=triaged.media_type,
             page_count=triaged.pages, object_name=obj.name, object_size=obj.size,
             wrapped_key=obj.wrapped.blob, key_id=obj.wrapped.key_id,
-            verify_state="verified", verified_at=utcnow(),
+            ingested_at=now, verify_state="verified", verified_at=utcnow(),
         )
         with session_scope(ctx.engine) as s:
             documents.add_document(s, doc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import os
 import shutil
 import tempfile
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import tink
 import urllib3
@@ -28,7 +29,7 @@ from minio.error import MinioException, S3Error
 from minio.versioningconfig import VersioningConfig
 
 from config.errors import ConfigError
-from storage import crypto
+from storage import crypto, records
 from storage.crypto import MasterKey, WrappedKey
 from storage.errors import DiskFull, IntegrityError, StorageUnavailable
 
@@ -135,12 +136,17 @@ class ObjectStore:
         """Raise :class:`StorageUnavailable` unless the server answers."""
         self.ensure_bucket()
 
-    def put_file(self, src: BinaryIO, kind: str = "o") -> StoredObject:
-        """Seal ``src`` under a fresh data key, upload it and return what to record."""
+    def put_file(self, src: BinaryIO, kind: str = "o",
+                 details: dict[str, Any] | None = None) -> StoredObject:
+        """Seal ``src`` under a fresh data key, upload it and return what to record.
+
+        With ``details`` (an original's file details) a recovery record goes beside it,
+        completed with the SHA-256 and size read here."""
         name = new_object_name(kind)
         data_key, wrapped = crypto.new_data_key(self.master, name)
         self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
         digest = hashlib.sha256()
+        plain_size = 0
         try:
             with tempfile.NamedTemporaryFile(dir=self.staging, prefix="seal-") as tmp:
                 # The encrypting stream closes its destination; keep our own fd open.
@@ -150,6 +156,7 @@ class ObjectStore:
                 ):
                     while chunk := src.read(CHUNK):
                         digest.update(chunk)
+                        plain_size += len(chunk)
                         sealed.write(chunk)
                 size = os.fstat(tmp.fileno()).st_size
                 tmp.seek(0)
@@ -171,7 +178,56 @@ class ObjectStore:
             if "No space left" in str(e) or shutil.disk_usage(self.staging).free < CHUNK:
                 raise DiskFull() from e
             raise
+        if details is not None:
+            full = {**details, "sha256": digest.hexdigest(), "size": plain_size}
+            self._put_record(name, records.seal(name, data_key, wrapped, full))
         return StoredObject(name=name, size=size, wrapped=wrapped, sha256=digest.hexdigest())
+
+    def write_record(self, name: str, wrapped: WrappedKey, details: dict[str, Any]) -> None:
+        """(Re)write an object's recovery record, e.g. after its data key was re-wrapped."""
+        data_key = crypto.unwrap(self.master, wrapped, name)
+        self._put_record(name, records.seal(name, data_key, wrapped, details))
+
+    def _put_record(self, name: str, raw: bytes) -> None:
+        try:
+            self.client.put_object(bucket_name=self.bucket,
+                                   object_name=records.record_name(name),
+                                   data=io.BytesIO(raw), length=len(raw),
+                                   content_type="application/json")
+        except _TRANSIENT as e:
+            raise _translate(e, "recovery record") from e
+
+    def read_record(self, name: str) -> records.RecoveryRecord:
+        """An object's recovery record, opened (details decrypted) with the master key."""
+        try:
+            resp = self.client.get_object(bucket_name=self.bucket,
+                                          object_name=records.record_name(name))
+        except _TRANSIENT as e:
+            raise _translate(e, f"{name} recovery record") from e
+        try:
+            raw = bytes(resp.read())
+        finally:
+            resp.close()
+            resp.release_conn()
+        return records.open_record(self.master, name, raw)
+
+    def object_size(self, name: str) -> int:
+        """The sealed size of a stored object."""
+        try:
+            return int(self.client.stat_object(bucket_name=self.bucket, object_name=name).size
+                       or 0)
+        except _TRANSIENT as e:
+            raise _translate(e, name) from e
+
+    def list_records(self) -> Iterator[str]:
+        """The object names that have a recovery record."""
+        try:
+            for obj in self.client.list_objects(bucket_name=self.bucket,
+                                                prefix=records.PREFIX, recursive=True):
+                if obj.object_name is not None:
+                    yield records.object_of(obj.object_name)
+        except _TRANSIENT as e:
+            raise _translate(e, "record listing") from e
 
     @contextlib.contextmanager
     def open_plaintext(self, name: str, wrapped: WrappedKey) -> Iterator[BinaryIO]:
@@ -220,16 +276,21 @@ class ObjectStore:
         return digest.hexdigest()
 
     def delete(self, name: str) -> None:
+        """Remove an object and its recovery record (if it has one)."""
         try:
             self.client.remove_object(bucket_name=self.bucket, object_name=name)
+            self.client.remove_object(bucket_name=self.bucket,
+                                      object_name=records.record_name(name))
         except _TRANSIENT as e:
             raise _translate(e, name) from e
 
     def list_objects(self) -> Iterator[tuple[str, datetime | None, int]]:
-        """Every sealed object in the bucket: name, last modified, size."""
+        """Every sealed object in the bucket (not the recovery records): name, last modified,
+        size."""
         try:
             for obj in self.client.list_objects(bucket_name=self.bucket, recursive=True):
-                if obj.object_name is not None:
+                if obj.object_name is not None \
+                        and not obj.object_name.startswith(records.PREFIX):
                     yield obj.object_name, obj.last_modified, obj.size or 0
         except _TRANSIENT as e:
             raise _translate(e, "bucket listing") from e
