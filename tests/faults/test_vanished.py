@@ -31,9 +31,7 @@ def _rows(s: Settings) -> tuple[int, int]:
 
 
 def _objects(s: Settings) -> list[str]:
-    store = open_runtime(s, migrate=False).store
-    return [o.object_name or "" for o in
-            store.client.list_objects(bucket_name=store.bucket, recursive=True)]
+    return [name for name, _, _ in open_runtime(s, migrate=False).store.list_objects()]
 
 
 def _delete_after(monkeypatch: pytest.MonkeyPatch, stage: str,
