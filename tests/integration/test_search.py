@@ -46,13 +46,17 @@ def oracle(docs: dict[int, str], q: str) -> set[int]:
     return {i for i, t in docs.items() if all(phrase_in(g, tokens(t)) for g in groups)}
 
 
-def found(engine: Engine, q: str = "", **filters: object) -> set[int]:
+def found(engine: Engine, q: str = "", per_page: int = 100,
+          totals: list[tuple[int, bool]] | None = None, **filters: object) -> set[int]:
+    """Every hit, page by page as a reader would go (each page's count into ``totals``)."""
     ids: set[int] = set()
     page = 1
     while True:
         with session_scope(engine) as s:
-            r = search(s, SearchQuery(q=q, page=page, per_page=100, **filters))  # type: ignore[arg-type]
+            r = search(s, SearchQuery(q=q, page=page, per_page=per_page, **filters))  # type: ignore[arg-type]
         ids |= {h.document_id for h in r.hits}
+        if totals is not None:
+            totals.append((r.total, r.total_capped))
         if page >= r.pages:
             return ids
         page += 1
@@ -127,13 +131,19 @@ def test_words_within_one_client(engine: Engine, corpus: dict[int, str]) -> None
     assert found(engine, "保险 合同", client_id="KH-2024-000005") == {5}
 
 
-@pytest.mark.parametrize("doc_first_limit", [0, 10_000], ids=["text-first", "documents-first"])
+@pytest.mark.parametrize(("doc_first_limit", "count_scan"), [(0, 30_000), (10_000, 30_000),
+                                                             (0, 3)],
+                         ids=["text-first", "documents-first", "text-first-count-stops-early"])
 def test_words_within_a_department_type_or_date(engine: Engine, corpus: dict[int, str],
-                                                doc_first_limit: int,
+                                                doc_first_limit: int, count_scan: int,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Filters that name few documents make SQLite start from them; either plan finds what
-    the oracle finds among the filtered documents, on both databases."""
+    the oracle finds among the filtered documents, on both databases. When SQLite's count
+    stops early, the count reads "N+" and paging still reaches every hit."""
     monkeypatch.setattr(search_module, "DOC_FIRST_LIMIT", doc_first_limit)
+    monkeypatch.setattr(search_module, "COUNT_SCAN", count_scan)
+    per_page = 3 if count_scan < 10 else 100
+    lower_bounds = 0
     cases: list[tuple[dict[str, object], set[int]]] = [
         ({"department": "D1", "doc_type": "T0"}, {n for n in corpus if n % 3 == 1 and n % 2 == 0}),
         ({"department": "D2"}, {n for n in corpus if n % 3 == 2}),
@@ -143,7 +153,15 @@ def test_words_within_a_department_type_or_date(engine: Engine, corpus: dict[int
     for filters, docs in cases:
         assert docs
         for q in ("保", "保险 合同", "理赔申请书确认", "KH-2024-999999 保", "不存在的词"):
-            assert found(engine, q, **filters) == oracle(corpus, q) & docs, (q, filters)
+            totals: list[tuple[int, bool]] = []
+            want = oracle(corpus, q) & docs
+            assert found(engine, q, per_page, totals, **filters) == want, (q, filters)
+            assert totals[-1] == (len(want), False)  # the last page knows the whole count
+            assert all(t <= len(want) and (capped or t == len(want)) for t, capped in totals)
+            lower_bounds += sum(1 for t, capped in totals if capped and t < len(want))
+    # The early stop was taken (SQLite only: PostgreSQL always counts in full).
+    sqlite = engine.dialect.name == "sqlite"
+    assert (lower_bounds > 0) == (sqlite and count_scan < 10), lower_bounds
 
 
 def test_ingest_date_filter_counts_the_whole_last_day(engine: Engine) -> None:
