@@ -20,6 +20,7 @@ from config.errors import PapervaultError, TransientError
 from index import documents
 from index.db import session_scope
 from index.models import Document, Verification, utcnow
+from storage.crypto import WrappedKey
 from storage.objects import ObjectStore
 
 BATCH = 200
@@ -54,6 +55,29 @@ class Restored:
         return {"records": self.records, "already_indexed": self.already_indexed,
                 "restored": len(self.restored), "duplicates": self.duplicates,
                 "failed": [{"object": n, "reason": r} for n, r in self.failed]}
+
+
+def write_missing(engine: Engine, store: ObjectStore,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """Write the recovery record of every captured original that has none (those stored
+    before records existed); returns how many were written."""
+    have = set(store.list_records())
+    written, last_id = 0, 0
+    while True:
+        with session_scope(engine) as s:
+            docs = s.exec(select(Document).where(col(Document.parent_id).is_(None),
+                                                 col(Document.id) > last_id)
+                          .order_by(col(Document.id)).limit(BATCH)).all()
+        if not docs:
+            return written
+        for d in docs:
+            if d.object_name not in have:
+                store.write_record(d.object_name, WrappedKey(d.wrapped_key, d.key_id),
+                                   details_of(d))
+                written += 1
+        last_id = docs[-1].id or last_id
+        if progress is not None:
+            progress(len(docs))
 
 
 def _indexed(session: Session, names: list[str]) -> set[str]:

@@ -12,7 +12,7 @@ from config.errors import BadInput, PapervaultError
 from index import audit
 from index.db import session_scope
 from index.keys import key_usage, rewrap_all
-from index.recovery import details_of, restore
+from index.recovery import details_of, restore, write_missing
 from ingest.cli import app, emit_json, err, out, settings_of
 from ingest.runtime import audit_key, open_runtime
 from storage import crypto
@@ -96,11 +96,27 @@ def keys_retire(ctx: typer.Context, key_id: str) -> None:
 
 @app.command("recover")
 def recover(ctx: typer.Context,
-            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+            as_json: Annotated[bool, typer.Option("--json")] = False,
+            write_records: Annotated[bool, typer.Option(
+                "--write-records",
+                help="instead: write the missing records from the index (originals stored "
+                     "before records existed; run once after upgrading)")] = False) -> None:
     """Rebuild the index from the recovery records beside each original in S3 (after a lost
     database): each original is read back, checked and queued for OCR again."""
     s = settings_of(ctx)
     rt = open_runtime(s)
+    if write_records:
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("records", total=None)
+            n = write_missing(rt.engine, rt.store, lambda k: progress.advance(task, k))
+        with session_scope(rt.engine) as session:
+            audit.record(session, audit_key(s), s.actor, "index.write_records", "storage",
+                         {"written": n})
+        if as_json:
+            emit_json({"written": n})
+        else:
+            out.print(f"已写入恢复记录 / recovery records written: {n}")
+        return
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("recover", total=None)
         report = restore(rt.engine, rt.store, progress=lambda k: progress.advance(task, k))

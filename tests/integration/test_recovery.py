@@ -147,3 +147,24 @@ def test_records_survive_key_rotation_and_damage_is_named(
     assert "missing" in failed[missing]
     with Session(open_runtime(lost).engine) as db:
         assert [d.object_name for d in db.exec(select(Document))] == [intact]
+
+
+def test_originals_stored_before_records_existed_get_them_written(
+    instance: Callable[..., Settings], empty_index: str, copy_sample: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    s = instance()
+    _capture_samples(s, copy_sample)
+    store = open_runtime(s).store
+    first, *rest = sorted(store.list_records())
+    for name in rest:  # as an older papervault left them: no records
+        store.client.remove_object(bucket_name=store.bucket,
+                                   object_name=records.record_name(name))
+    res = CliRunner().invoke(app, ["-c", str(write_config(s, tmp_path / "pv.toml")),
+                                   "recover", "--write-records", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.strip().splitlines()[-1]) == {"written": 2}
+    assert sorted(store.list_records()) == sorted([first, *rest])
+    code, report = _recover(write_config(instance(db={"url": empty_index}),
+                                         tmp_path / "lost.toml"))
+    assert code == 0 and report["restored"] == 3, report
