@@ -69,6 +69,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "对象存储暂时无法连接（{detail}）：文件保留在原处，稍后自动重试。",
         "en": "Object storage is unreachable ({detail}): the file stays where it is and is retried.",
     },
+    "relinked": {
+        "zh": "已重新关联 {changed} 份文档（检查了 {checked} 份提及这些编号的文档）",
+        "en": "Re-linked {changed} documents (checked {checked} that mention these IDs)",
+    },
     "integrity_mismatch": {
         "zh": "存储副本校验失败：{detail}",
         "en": "The stored copy failed its checksum: {detail}",

@@ -30,6 +30,7 @@ class Perm(StrEnum):
     DOWNLOAD = "download"
     LINK = "link"
     REGISTERS = "registers"
+    PAPER_REGISTER = "paper_register"
     COVERAGE = "coverage"
     VERIFY = "verify"
     QA = "qa"
@@ -52,9 +53,11 @@ Rule = Perm | Open
 GRANTS: dict[Role, frozenset[Perm]] = {
     Role.SCANNER: frozenset({Perm.INGEST, Perm.STATUS}),
     Role.OFFICER: frozenset({Perm.STATUS, Perm.SEARCH, Perm.VIEW_METADATA, Perm.VIEW_CONTENT,
-                             Perm.DOWNLOAD, Perm.LINK, Perm.REGISTERS}),
+                             Perm.DOWNLOAD, Perm.LINK, Perm.REGISTERS,
+                             Perm.PAPER_REGISTER}),
+    # Auditors keep the paper register: it is what coverage is measured against.
     Role.AUDITOR: frozenset({Perm.STATUS, Perm.VIEW_METADATA, Perm.COVERAGE, Perm.VERIFY,
-                             Perm.QA, Perm.AUDIT_LOG}),
+                             Perm.QA, Perm.AUDIT_LOG, Perm.PAPER_REGISTER}),
     Role.ADMIN: frozenset({Perm.STATUS, Perm.USERS, Perm.KEYS, Perm.OPERATE}),
 }
 
@@ -122,7 +125,7 @@ COMMANDS: dict[str, Rule] = {
     "ingest": Perm.INGEST,
     "status": Perm.STATUS,
     "clients import": Perm.REGISTERS,
-    "paper import": Perm.REGISTERS,
+    "paper import": Perm.PAPER_REGISTER,
     "review": Perm.LINK,
     "search": Perm.SEARCH,
     "show": Perm.VIEW_METADATA,

@@ -137,6 +137,15 @@ def import_clients(session: Session, rows: list[dict[str, str]]) -> int:
     return len(rows)
 
 
+def client_values(rows: list[dict[str, str]]) -> list[str]:
+    """The client IDs and policy numbers of a clients file (what documents may mention)."""
+    out: list[str] = []
+    for row in rows:
+        out.append(_pick(row, CLIENT_COLUMNS["client_id"]).upper())
+        out += _pick(row, CLIENT_COLUMNS["policy_numbers"]).replace(";", " ").upper().split()
+    return [v for v in out if v]
+
+
 # -- the paper-record register (档号) ---------------------------------------------------
 
 PAPER_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -309,8 +318,16 @@ def _retention(raw: str, bad: Callable[[str], None]) -> str | None:
 
 
 def import_paper_records(session: Session, records: list[PaperRecord]) -> ImportResult:
-    """Insert new records and update existing ones by 档号, in the caller's transaction."""
+    """Insert new records and update existing ones by 档号, in the caller's transaction.
+
+    A client ID the clients register lacks is added to it (without a name): the paper file
+    proves the client exists, and documents can then be linked to them by hand."""
     added = updated = 0
+    known = set(session.exec(select(Client.client_id).where(col(Client.client_id).in_(
+        {r.client_id for r in records if r.client_id}))))
+    for cid in sorted({r.client_id for r in records if r.client_id} - known):
+        assert cid is not None
+        session.add(Client(client_id=cid))
     for i in range(0, len(records), 500):
         part = records[i : i + 500]
         stmt = select(PaperRecord).where(col(PaperRecord.record_no)

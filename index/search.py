@@ -350,6 +350,23 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
                         page=query.page, per_page=query.per_page)
 
 
+def documents_with(session: Session, phrase: str, limit: int = COUNT_CAP) -> list[int]:
+    """Documents whose indexed text or metadata holds ``phrase`` (as a search would find it)."""
+    catch_up(session)
+    groups = parse_query(f'"{phrase}"')
+    if not groups:
+        return []
+    if is_sqlite(session):
+        sql = (f"SELECT DISTINCT rowid >> {CHUNK_SHIFT} FROM search_chunk "
+               f"WHERE search_chunk MATCH :m LIMIT {limit}")
+        params = {"m": fts5_match(groups)}
+    else:
+        sql = ("SELECT DISTINCT document_id FROM search_chunk c "
+               f"WHERE c.tsv @@ CAST(:m AS tsquery) LIMIT {limit}")
+        params = {"m": tsquery_literal(groups)}
+    return [int(r[0]) for r in session.execute(text(sql), params)]
+
+
 def _few_documents(session: Session, filters: list[str], params: dict[str, object]) -> bool:
     """Whether the filters alone name at most :data:`DOC_FIRST_LIMIT` documents (read
     through the filter columns' indexes, stopping one past the limit)."""

@@ -15,7 +15,7 @@ from rich.progress import Progress
 
 from config.errors import PapervaultError
 from config.logging import setup_logging
-from config.messages import Lang
+from config.messages import Lang, text
 from config.settings import Settings, load_settings
 from index.access import Principal
 
@@ -235,16 +235,23 @@ def status(
 @clients_app.command("import")
 def clients_import(ctx: typer.Context, file: Path) -> None:
     """Import or update clients from CSV/XLSX (client_id, name, department, policy_numbers)."""
+    from index import audit
     from index.db import session_scope
-    from index.registers import import_clients, read_rows
-    from ingest.runtime import open_runtime
+    from index.registers import client_values, import_clients, read_rows
+    from ingest.relink import relink
+    from ingest.runtime import audit_key, open_runtime
 
     s = settings_of(ctx)
     rt = open_runtime(s)
     rows = read_rows(file)
     with session_scope(rt.engine) as session:
         n = import_clients(session, rows)
+    found = relink(rt.engine, s, client_values(rows))
+    with session_scope(rt.engine) as session:
+        audit.record(session, audit_key(s), s.actor, "clients.import", file.name,
+                     {"rows": n, "relinked": found.changed})
     out.print(f"已导入客户 / clients imported: {n}")
+    out.print(text("relinked", s.language, changed=found.changed, checked=found.checked))
 
 
 @app.command()

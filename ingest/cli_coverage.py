@@ -21,6 +21,7 @@ from index.coverage import FlagFilter
 from index.db import session_scope
 from index.registers import RegisterRejected, import_paper_records, parse_paper_rows, read_table
 from ingest.cli import app, emit_json, err, out, settings_of
+from ingest.relink import relink
 from ingest.runtime import Runtime, audit_key, local_s3, open_runtime
 
 paper_app = typer.Typer(help="纸质档案登记 / the paper-record register", no_args_is_help=True)
@@ -62,9 +63,13 @@ def paper_import(ctx: typer.Context, file: Path) -> None:
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
         result = import_paper_records(session, records)
+    found = relink(rt.engine, s, [v for r in records for v in (r.record_no, r.client_id) if v])
+    with session_scope(rt.engine) as session:
         audit.record(session, audit_key(s), s.actor, "paper.import", file.name,
-                     {"added": result.added, "updated": result.updated})
+                     {"added": result.added, "updated": result.updated,
+                      "relinked": found.changed})
     out.print(text("paper_imported", s.language, added=result.added, updated=result.updated))
+    out.print(text("relinked", s.language, changed=found.changed, checked=found.checked))
 
 
 @app.command()
