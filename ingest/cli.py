@@ -24,8 +24,8 @@ app = typer.Typer(help="papervault: 纸质档案数字化归档 / paper files in
 clients_app = typer.Typer(help="客户登记 / the clients register", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # long paths, hashes and messages stay on one line for scripts
+err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("papervault")
 
 ConfigOpt = Annotated[
@@ -291,12 +291,21 @@ def main() -> None:
         sys.exit(e.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
-    except Exception as e:  # click usage errors
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        # A path typed on the command line: say which, without a traceback.
+        what = {FileNotFoundError: ("找不到文件", "no such file"),
+                IsADirectoryError: ("这是一个文件夹", "is a folder"),
+                PermissionError: ("无权读写", "permission denied")}[type(e)]
+        err.print(f"[red]错误 error:[/] {what[0] if lang == 'zh' else what[1]}: "
+                  f"{e.filename or e}")
+        sys.exit(66)  # EX_NOINPUT
+    except Exception as e:
+        # Usage errors (missing or bad arguments, unknown commands): typer ships its own
+        # copy of click, so they are recognised by what they can do, not by class.
+        show, code = getattr(e, "show", None), getattr(e, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise
 
 
