@@ -93,7 +93,10 @@ def chunks(toks: Sequence[str]) -> list[list[str]]:
 
 
 def document_tokens(row: Any) -> list[str]:
-    """Tokens a document is found by: metadata first, then its OCR text."""
+    """Tokens a document is found by: metadata first, then its OCR text. A batch split at
+    its cover sheets has none: its parts are what is found."""
+    if getattr(row, "link_state", None) == "split":
+        return []
     meta = " ".join(
         str(v) for v in (row.client_id, row.record_no, row.department, row.doc_type,
                          row.original_name) if v
@@ -144,7 +147,8 @@ def _reindex(session: Session, ids: list[int]) -> None:
     params = {f"i{k}": v for k, v in enumerate(ids)}
     in_list = ", ".join(f":i{k}" for k in range(len(ids)))
     docs = session.execute(text(
-        "SELECT id, text, original_name, client_id, record_no, department, doc_type "
+        "SELECT id, text, original_name, client_id, record_no, department, doc_type, "
+        "link_state "
         f"FROM document WHERE id IN ({in_list})"), params).all()
     sqlite = is_sqlite(session)
     for doc_id in ids:

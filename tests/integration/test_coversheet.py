@@ -21,6 +21,7 @@ from index.coversheets import decode, encode, render
 from index.db import session_scope
 from index.models import Document, Page, PaperRecord
 from index.registers import import_paper_records
+from index.search import SearchQuery, search
 from ingest.runtime import open_runtime
 from ingest.service import ingest_paths
 from ingest.stages.barcodes import codes_in_image
@@ -149,3 +150,9 @@ def test_batch_with_cover_sheets_is_split_and_linked(
         flagged = [f.record_no for f in coverage.flagged(db)]
     assert (rep.totals.verified, rep.totals.none) == (2, 1)
     assert flagged == ["DA-2024-LP-000103"]
+    # Search finds the parts, not the batch around them (whose text holds all of theirs).
+    with session_scope(rt.engine) as db:
+        for word, part in (("张伟", first), ("李娜", second), ("理赔", None)):
+            hits = {h.document_id for h in search(db, SearchQuery(q=word)).hits}
+            assert parent.id not in hits, word
+            assert part is None or hits == {part.id}, (word, hits)
