@@ -69,6 +69,16 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "对象存储暂时无法连接（{detail}）：文件保留在原处，稍后自动重试。",
         "en": "Object storage is unreachable ({detail}): the file stays where it is and is retried.",
     },
+    "register_empty": {
+        "zh": "纸质档案登记簿为空：先用 papervault paper import 导入，覆盖率才有意义。",
+        "en": "The paper register is empty: import it with papervault paper import first; "
+              "until then coverage means nothing.",
+    },
+    "audit_broken": {
+        "zh": "审计日志被改动过：{detail}。请保持数据库现状并通知审计员。",
+        "en": "The audit trail was altered: {detail}. Leave the database as it is and tell "
+              "the auditors.",
+    },
     "relinked": {
         "zh": "已重新关联 {changed} 份文档（检查了 {checked} 份提及这些编号的文档）",
         "en": "Re-linked {changed} documents (checked {checked} that mention these IDs)",

@@ -27,6 +27,7 @@ app.add_typer(audit_app, name="audit")
 
 class AuditBroken(PapervaultError):
     exit_code = 6
+    key = "audit_broken"
 
 
 @keys_app.command("status")
@@ -149,7 +150,7 @@ def audit_verify(ctx: typer.Context) -> None:
     for p in problems:
         out.print(f"[red]{p}[/]")
     if problems:
-        raise AuditBroken("bad_input", detail=f"audit chain broken: {len(problems)} problem(s)")
+        raise AuditBroken(detail=f"{len(problems)} problem(s) found")
     out.print("审计日志完整 / audit chain intact")
 
 

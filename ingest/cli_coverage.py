@@ -14,7 +14,7 @@ import typer
 from rich.progress import Progress
 
 from config.errors import PapervaultError
-from config.messages import text
+from config.messages import Lang, text
 from config.settings import Settings
 from index import audit, coverage, qa, verification
 from index.coverage import FlagFilter
@@ -140,7 +140,7 @@ def coverage_cmd(
         else:
             emit_json(data)
     elif not as_csv:
-        _print_report(rep, flagged, n_flagged)
+        _print_report(rep, flagged, n_flagged, s.language)
     if fail_under is not None and rep.totals.percent < fail_under:
         raise CoverageBelow(percent=rep.totals.percent, threshold=fail_under)
 
@@ -153,8 +153,11 @@ def _write(output: Path | None, data: bytes) -> None:
         output.write_bytes(data)
 
 
-def _print_report(rep: coverage.Report, flagged: list[coverage.Flagged], n: int) -> None:
+def _print_report(rep: coverage.Report, flagged: list[coverage.Flagged], n: int,
+                  lang: Lang) -> None:
     t = rep.totals
+    if not t.total:
+        out.print(text("register_empty", lang))
     out.print(f"纸质档案 records: {t.total}   已校验 verified: {t.verified} ({t.percent}%)   "
               f"待校验 stored: {t.stored}   未扫描 none: {t.none}   失败 failed: {t.failed}")
     for title, groups in (("部门 department", rep.by_department), ("年度 year", rep.by_year)):

@@ -519,3 +519,21 @@ def test_auditors_review_sampled_scans_and_only_those(
     actions = [(e.actor, e.action, e.target) for e in audit_rows(s)]
     assert ("sun.audit", "qa.view", f"document:{sampled}") in actions
     assert ("sun.audit", "qa.fail", f"document:{sampled}") in actions
+
+
+def test_client_links_lead_where_the_role_may_go(office: Office) -> None:
+    """An auditor's flagged list links a client to their trail in the audit log (the
+    client page needs search, which auditors lack); nobody is shown a link to a refusal."""
+    from index.models import PaperRecord
+    from index.registers import import_paper_records
+
+    engine = make_engine(office.settings.db_url)
+    with session_scope(engine) as session:
+        import_paper_records(session, [PaperRecord(record_no="DA-2024-LP-000777",
+                                                   client_id="KH-2024-000777")])
+    engine.dispose()
+    auditor = {"Authorization": f"Bearer {office.tokens[Role.AUDITOR]}"}
+    page = office.web.get("/coverage", headers=auditor).text
+    assert 'href="/audit?client_id=KH-2024-000777"' in page
+    assert 'href="/clients/KH-2024-000777"' not in page
+    assert office.web.get("/audit?client_id=KH-2024-000777", headers=auditor).status_code == 200

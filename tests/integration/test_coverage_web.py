@@ -69,3 +69,12 @@ def test_dashboard_figures_filters_export_and_sheets(instance: Callable[..., Set
     with Session(client.app.state.engine) as db:  # type: ignore[attr-defined]
         actions = {a.action for a in db.exec(select(AuditEntry))}
     assert {"coverage.view", "coverage.export", "coversheets.print"} <= actions
+
+
+def test_an_empty_register_says_so_instead_of_full_coverage(
+    instance: Callable[..., Settings],
+) -> None:
+    with TestClient(create_app(instance())) as client:
+        page = client.get("/coverage").text
+    assert 'id="register-empty"' in page and "papervault paper import" in page
+    assert '<b id="fig-percent">–</b>' in page and "100.0%" not in page
