@@ -156,6 +156,18 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "本机用户 {user} 不是 papervault 用户或已停用：请管理员执行 papervault users add {user} --role …，或设置 PAPERVAULT_ACTOR。",
         "en": "The local user {user} is not an active papervault user: ask an administrator to run papervault users add {user} --role …, or set PAPERVAULT_ACTOR.",
     },
+    "current_password_wrong": {
+        "zh": "当前密码不正确。",
+        "en": "The current password is wrong.",
+    },
+    "password_same": {
+        "zh": "新密码不能与当前密码相同。",
+        "en": "The new password must differ from the current one.",
+    },
+    "notice_password_changed": {
+        "zh": "密码已修改。",
+        "en": "Your password has been changed.",
+    },
     "login_failed": {
         "zh": "用户名或密码错误。",
         "en": "Wrong user name or password.",

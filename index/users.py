@@ -187,9 +187,9 @@ def address_throttled(session: Session, origin: str, cfg: AccessSettings,
 def change_password(session: Session, user: User, current: str, new: str,
                     cfg: AccessSettings) -> None:
     if not user.password_hash or not _verify(user.password_hash, current):
-        raise BadInput("login_failed")
+        raise BadInput("current_password_wrong")
     if new == current:
-        raise BadInput("password_weak", min=cfg.min_password_length)
+        raise BadInput("password_same")
     check_password_rules(user.username, new, cfg)
     user.password_hash = _hasher.hash(new)
     user.must_change_password = False

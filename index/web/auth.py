@@ -191,7 +191,7 @@ def change_password(request: Request, current: Annotated[str, Form()],
             audit(request, session, "password.change", f"user:{p.username}")
     except BadInput as e:
         return render(request, "password.html", {"error": e.message(u.lang)}, status_code=400)
-    response = RedirectResponse(p.home(), status_code=303)
+    response = RedirectResponse(p.home() + "?notice=password_changed", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=settings.access.secure_cookies, path="/")
     return response
