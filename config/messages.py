@@ -79,6 +79,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "en": "The audit trail was altered: {detail}. Leave the database as it is and tell "
               "the auditors.",
     },
+    "records_rewritten": {
+        "zh": "{n} 份原件的恢复记录缺失或与索引不符，已按索引重写。",
+        "en": "{n} originals had a missing or wrong recovery record; rewritten from the index.",
+    },
     "relinked": {
         "zh": "已重新关联 {changed} 份文档（检查了 {checked} 份提及这些编号的文档）",
         "en": "Re-linked {changed} documents (checked {checked} that mention these IDs)",

@@ -3,6 +3,10 @@
 A failed check (object missing, unreadable, wrong checksum, key that no longer unwraps) is
 recorded and flips the document to ``failed``; an unreachable S3 server is not a failure of
 the object, so the run stops and says so instead of flagging everything.
+
+A good original's recovery record (``storage.records``) is checked too; one that is missing
+or does not match the index is written again from the index, which is authoritative while
+it exists: the record is there for the day it does not.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlmodel import col, or_, select
 from config.errors import PapervaultError, TransientError
 from index.db import session_scope
 from index.models import Document, Verification, utcnow
+from index.recovery import details_of
 from storage.crypto import WrappedKey
 from storage.objects import ObjectStore
 
@@ -36,11 +41,15 @@ class RunResult:
     checked: int = 0
     ok: int = 0
     failed: list[int] = field(default_factory=list)
+    records_rewritten: list[int] = field(default_factory=list)
     interrupted: str | None = None  # why the run stopped early (S3 unreachable)
 
     def as_dict(self) -> dict[str, object]:
         return {"checked": self.checked, "ok": self.ok, "failed": len(self.failed),
-                "failed_ids": self.failed[:200], "interrupted": self.interrupted}
+                "failed_ids": self.failed[:200],
+                "records_rewritten": len(self.records_rewritten),
+                "records_rewritten_ids": self.records_rewritten[:200],
+                "interrupted": self.interrupted}
 
 
 def select_ids(engine: Engine, sel: Selection) -> list[int]:
@@ -64,8 +73,23 @@ def select_ids(engine: Engine, sel: Selection) -> list[int]:
     return ids
 
 
-def verify_one(engine: Engine, store: ObjectStore, doc_id: int) -> bool | None:
-    """Check one document; True ok, False failed, None if it vanished from the index."""
+def record_matches(store: ObjectStore, doc: Document) -> bool:
+    """Whether the original's recovery record opens and names the same file and key."""
+    try:
+        rec = store.read_record(doc.object_name)
+    except TransientError:
+        raise
+    except PapervaultError:  # missing, tampered with, or under a key no longer held
+        return False
+    return (rec.details.get("sha256") == doc.sha256 and rec.wrapped.key_id == doc.key_id
+            and rec.details.get("original_name") == doc.original_name)
+
+
+def verify_one(engine: Engine, store: ObjectStore, doc_id: int,
+               rewritten: list[int] | None = None) -> bool | None:
+    """Check one document; True ok, False failed, None if it vanished from the index.
+    A good original whose recovery record is wrong gets it rewritten (its id appended to
+    ``rewritten``)."""
     with session_scope(engine) as s:
         doc = s.get(Document, doc_id)
     if doc is None:
@@ -77,6 +101,12 @@ def verify_one(engine: Engine, store: ObjectStore, doc_id: int) -> bool | None:
         raise
     except PapervaultError as e:  # IntegrityError, WrongKey: the copy cannot be trusted
         ok, detail = False, e.message("en")[:1024]
+    if ok and doc.parent_id is None and not record_matches(store, doc):
+        store.write_record(doc.object_name, WrappedKey(doc.wrapped_key, doc.key_id),
+                           details_of(doc))
+        detail = "recovery record rewritten"
+        if rewritten is not None:
+            rewritten.append(doc_id)
     with session_scope(engine) as s:
         row = s.get(Document, doc_id)
         if row is None:
@@ -96,7 +126,7 @@ def run(engine: Engine, store: ObjectStore, ids: list[int],
     result = RunResult()
     for doc_id in ids:
         try:
-            ok = verify_one(engine, store, doc_id)
+            ok = verify_one(engine, store, doc_id, result.records_rewritten)
         except TransientError as e:
             result.interrupted = e.message("en")
             break

@@ -99,6 +99,8 @@ def verify(
                        failed=len(result.failed)))
         for doc_id in result.failed:
             out.print(f"[red]failed[/] document {doc_id}")
+        if result.records_rewritten:
+            out.print(text("records_rewritten", s.language, n=len(result.records_rewritten)))
     if result.interrupted:
         from storage.errors import StorageUnavailable
 

@@ -168,3 +168,28 @@ def test_originals_stored_before_records_existed_get_them_written(
     code, report = _recover(write_config(instance(db={"url": empty_index}),
                                          tmp_path / "lost.toml"))
     assert code == 0 and report["restored"] == 3, report
+
+
+def test_verify_rewrites_a_missing_or_wrong_record(
+    instance: Callable[..., Settings], empty_index: str, copy_sample: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    s = instance()
+    _capture_samples(s, copy_sample)
+    store = open_runtime(s).store
+    gone, swapped, intact = sorted(store.list_records())
+    store.client.remove_object(bucket_name=store.bucket, object_name=records.record_name(gone))
+    raw = store.client.get_object(bucket_name=store.bucket,
+                                  object_name=records.record_name(intact)).read()
+    store.client.put_object(bucket_name=store.bucket, object_name=records.record_name(swapped),
+                            data=io.BytesIO(raw), length=len(raw))
+    cfg = write_config(s, tmp_path / "pv.toml")
+    res = CliRunner().invoke(app, ["-c", str(cfg), "verify", "--json"])
+    assert res.exit_code == 0, res.output
+    run = json.loads(res.stdout.strip().splitlines()[-1])
+    assert (run["ok"], run["failed"], run["records_rewritten"]) == (3, 0, 2)
+    again = CliRunner().invoke(app, ["-c", str(cfg), "verify", "--json"])
+    assert json.loads(again.stdout.strip().splitlines()[-1])["records_rewritten"] == 0
+    code, report = _recover(write_config(instance(db={"url": empty_index}),
+                                         tmp_path / "lost.toml"))
+    assert code == 0 and report["restored"] == 3, report
