@@ -17,7 +17,8 @@ from config.settings import Settings
 from index import search as search_module
 from index.db import make_engine, session_scope
 from index.models import Document
-from index.search import SearchQuery, parse_query, search, tokens
+from index.search import SearchQuery, parse_query, search
+from index.search_index import tokens
 from tests.factories import form_lines, write_form
 
 WORDS = ["保险", "保单", "理赔", "申请书", "被保险人", "投保人", "受益人", "账户", "合同", "条款",

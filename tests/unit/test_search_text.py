@@ -5,17 +5,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.search import (
+from index.search import fts5_match, parse_query, rank_groups, snippet, tsquery_literal
+from index.search_index import (
     CHUNK_TOKENS,
     MAX_REPEATS,
     OVERLAP,
     chunks,
-    fts5_match,
-    parse_query,
-    rank_groups,
-    snippet,
     tokens,
-    tsquery_literal,
     tsvector_literal,
 )
 from index.web.app import is_loopback

@@ -2,7 +2,7 @@
 sheets is found through its parts, not itself
 
 The batch's own text holds every part's text and the sheets' garbled OCR, so it showed up
-beside each of its parts. ``index.search.document_tokens`` gives a split batch no tokens;
+beside each of its parts. ``index.search_index.document_tokens`` gives a split batch no tokens;
 this makes the change to ``link_state = 'split'`` reach the index.
 
 Revision ID: 0007

@@ -1,0 +1,159 @@
+"""The search index: how text becomes tokens and chunks, and how the index follows the
+documents (the query side is :mod:`index.search`).
+
+* Text is NFKC-folded (full-width ``ＫＨ－２０２４`` = ``KH-2024``) and lower-cased, then cut into
+  tokens: every CJK character is a token of its own (unigram), every run of other letters and
+  digits is one token. Hyphens, spaces and punctuation separate tokens, so ``KH-2024-000123``
+  is the three adjacent tokens ``kh 2024 000123`` whether OCR read it with a space or not.
+* SQLite: an FTS5 table (``unicode61``) over the space-joined tokens. PostgreSQL: a
+  ``tsvector`` built here as a literal (no parser in between), GIN-indexed.
+* Documents are indexed in chunks of at most :data:`CHUNK_TOKENS` tokens, cut early before any
+  token repeats :data:`MAX_REPEATS` times, overlapping by :data:`OVERLAP` tokens: PostgreSQL
+  keeps at most 256 positions per lexeme and none past 16383, and chunks keep both limits far
+  away, so long files behave on PostgreSQL exactly as on SQLite.
+* Triggers (migrations 0002, 0007) queue every changed document in ``search_dirty``;
+  :func:`catch_up` re-indexes the queue before each search. Writers need not know about search.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+CJK = (
+    "\u2e80-\u2fdf\u3005\u3007\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+)
+TOKEN = re.compile(f"[{CJK}]|[^\\W_{CJK}]+")
+CHUNK_TOKENS = 1000
+MAX_REPEATS = 200
+OVERLAP = 24
+CHUNK_SHIFT = 12  # rowid = document_id << 12 | chunk_no
+MAX_CHUNKS = 1 << CHUNK_SHIFT
+CATCH_UP_BATCH = 500
+
+
+def fold(s: str) -> str:
+    """NFKC and lower case: the form both the index and queries are compared in."""
+    return unicodedata.normalize("NFKC", s).lower()
+
+
+def tokens(s: str) -> list[str]:
+    """Index tokens of ``s``: single CJK characters and runs of other letters/digits."""
+    return TOKEN.findall(fold(s))
+
+
+# -- building the index ---------------------------------------------------------------------
+
+
+def chunks(toks: Sequence[str]) -> list[list[str]]:
+    """Cut a token stream into overlapping chunks within PostgreSQL's tsvector limits."""
+    out: list[list[str]] = []
+    start = 0
+    while start < len(toks) and len(out) < MAX_CHUNKS:
+        seen: dict[str, int] = {}
+        end = start
+        while end < len(toks) and end - start < CHUNK_TOKENS:
+            n = seen.get(toks[end], 0) + 1
+            if n > MAX_REPEATS:
+                break
+            seen[toks[end]] = n
+            end += 1
+        out.append(list(toks[start:end]))
+        if end >= len(toks):
+            break
+        start = max(end - OVERLAP, start + 1)
+    return out
+
+
+def document_tokens(row: Any) -> list[str]:
+    """Tokens a document is found by: metadata first, then its OCR text. A batch split at
+    its cover sheets has none: its parts are what is found."""
+    if getattr(row, "link_state", None) == "split":
+        return []
+    meta = " ".join(
+        str(v) for v in (row.client_id, row.record_no, row.department, row.doc_type,
+                         row.original_name) if v
+    )
+    return tokens(meta) + tokens(row.text)
+
+
+def tsvector_literal(toks: Sequence[str]) -> str:
+    """A PostgreSQL tsvector literal with 1-based positions (tokens never contain quotes)."""
+    positions: dict[str, list[str]] = {}
+    for i, t in enumerate(toks, start=1):
+        positions.setdefault(t, []).append(str(i))
+    return " ".join(f"'{t}':{','.join(p)}" for t, p in positions.items())
+
+
+def is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def catch_up(session: Session, limit: int | None = None) -> int:
+    """Re-index documents queued by the triggers; returns how many were processed."""
+    done = 0
+    while limit is None or done < limit:
+        # A cheap read first: taking SQLite's write lock on every search would queue
+        # searches behind the OCR worker's writes.
+        if session.execute(text("SELECT 1 FROM search_dirty LIMIT 1")).first() is None:
+            break
+        ids = _claim_dirty(session, CATCH_UP_BATCH)
+        if not ids:
+            break
+        _reindex(session, ids)
+        session.commit()
+        done += len(ids)
+    return done
+
+
+def _claim_dirty(session: Session, n: int) -> list[int]:
+    # Deleting first takes the write lock (SQLite) or row locks (PostgreSQL) before the
+    # documents are read, so an update racing with us re-queues its document.
+    lock = "" if is_sqlite(session) else " FOR UPDATE SKIP LOCKED"
+    rows = session.execute(text(
+        "DELETE FROM search_dirty WHERE document_id IN (SELECT document_id FROM search_dirty "
+        f"ORDER BY document_id LIMIT :n{lock}) RETURNING document_id"), {"n": n})
+    return [r[0] for r in rows]
+
+
+def _reindex(session: Session, ids: list[int]) -> None:
+    params = {f"i{k}": v for k, v in enumerate(ids)}
+    in_list = ", ".join(f":i{k}" for k in range(len(ids)))
+    docs = session.execute(text(
+        "SELECT id, text, original_name, client_id, record_no, department, doc_type, "
+        "link_state "
+        f"FROM document WHERE id IN ({in_list})"), params).all()
+    sqlite = is_sqlite(session)
+    for doc_id in ids:
+        lo, hi = doc_id << CHUNK_SHIFT, (doc_id + 1) << CHUNK_SHIFT
+        table_key = "rowid" if sqlite else "rid"
+        session.execute(text(
+            f"DELETE FROM search_chunk WHERE {table_key} >= :lo AND {table_key} < :hi"),
+            {"lo": lo, "hi": hi})
+    write_chunks(session, ((d.id, document_tokens(d)) for d in docs), sqlite)
+
+
+def write_chunks(session: Session, docs: Iterable[tuple[int, list[str]]], sqlite: bool) -> None:
+    """Insert the chunk rows of already-tokenised documents (bulk, used by catch-up and bench)."""
+    rows: list[dict[str, object]] = []
+    for doc_id, toks in docs:
+        for n, chunk in enumerate(chunks(toks)):
+            rid = (doc_id << CHUNK_SHIFT) | n
+            if sqlite:
+                rows.append({"rid": rid, "body": " ".join(chunk)})
+            else:
+                rows.append({"rid": rid, "doc": doc_id, "tsv": tsvector_literal(chunk)})
+    if not rows:
+        return
+    if sqlite:
+        stmt = "INSERT INTO search_chunk (rowid, body) VALUES (:rid, :body)"
+    else:
+        stmt = ("INSERT INTO search_chunk (rid, document_id, tsv) "
+                "VALUES (:rid, :doc, CAST(:tsv AS tsvector))")
+    session.execute(text(stmt), rows)
