@@ -22,6 +22,7 @@ from ingest.pipeline import Stored, capture
 from ingest.runtime import open_runtime
 from storage import records
 from storage.crypto import WrappedKey
+from storage.objects import ObjectStore
 from tests.conftest import drop_pg, fresh_pg_url, write_config
 
 SAMPLES = {
@@ -60,6 +61,26 @@ def _recover(cfg: Path) -> tuple[int, dict[str, object]]:
     code = res.exception.exit_code if isinstance(res.exception, PapervaultError) \
         else res.exit_code
     return code, json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _recover_lost(instance: Callable[..., Settings], empty_index: str,
+                  tmp_path: Path) -> tuple[int, dict[str, object]]:
+    """``papervault recover`` into the empty database of the lost index."""
+    return _recover(write_config(instance(db={"url": empty_index}), tmp_path / "lost.toml"))
+
+
+def _record_bytes(store: ObjectStore, name: str) -> bytes:
+    return bytes(store.client.get_object(bucket_name=store.bucket,
+                                         object_name=records.record_name(name)).read())
+
+
+def _put_record_bytes(store: ObjectStore, name: str, raw: bytes) -> None:
+    store.client.put_object(bucket_name=store.bucket, object_name=records.record_name(name),
+                            data=io.BytesIO(raw), length=len(raw))
+
+
+def _drop_record(store: ObjectStore, name: str) -> None:
+    store.client.remove_object(bucket_name=store.bucket, object_name=records.record_name(name))
 
 
 def test_a_lost_index_is_rebuilt_from_storage_and_searchable_again(
@@ -131,11 +152,8 @@ def test_records_survive_key_rotation_and_damage_is_named(
     assert all(store.read_record(n).wrapped.key_id == new_key for n in names)
     # One record swapped for another's (a foreign key and details), one object deleted.
     swapped, missing, intact = names
-    raw = store.client.get_object(bucket_name=store.bucket,
-                                  object_name=records.record_name(intact)).read()
-    store.client.put_object(bucket_name=store.bucket, object_name=records.record_name(swapped),
-                            data=io.BytesIO(raw.replace(
-                                intact.encode(), swapped.encode())), length=len(raw))
+    _put_record_bytes(store, swapped,
+                      _record_bytes(store, intact).replace(intact.encode(), swapped.encode()))
     store.client.remove_object(bucket_name=store.bucket, object_name=missing)
 
     lost = instance(db={"url": empty_index})
@@ -158,15 +176,13 @@ def test_originals_stored_before_records_existed_get_them_written(
     store = open_runtime(s).store
     first, *rest = sorted(store.list_records())
     for name in rest:  # as an older papervault left them: no records
-        store.client.remove_object(bucket_name=store.bucket,
-                                   object_name=records.record_name(name))
+        _drop_record(store, name)
     res = CliRunner().invoke(app, ["-c", str(write_config(s, tmp_path / "pv.toml")),
                                    "recover", "--write-records", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout.strip().splitlines()[-1]) == {"written": 2}
     assert sorted(store.list_records()) == sorted([first, *rest])
-    code, report = _recover(write_config(instance(db={"url": empty_index}),
-                                         tmp_path / "lost.toml"))
+    code, report = _recover_lost(instance, empty_index, tmp_path)
     assert code == 0 and report["restored"] == 3, report
 
 
@@ -178,11 +194,8 @@ def test_verify_rewrites_a_missing_or_wrong_record(
     _capture_samples(s, copy_sample)
     store = open_runtime(s).store
     gone, swapped, intact = sorted(store.list_records())
-    store.client.remove_object(bucket_name=store.bucket, object_name=records.record_name(gone))
-    raw = store.client.get_object(bucket_name=store.bucket,
-                                  object_name=records.record_name(intact)).read()
-    store.client.put_object(bucket_name=store.bucket, object_name=records.record_name(swapped),
-                            data=io.BytesIO(raw), length=len(raw))
+    _drop_record(store, gone)
+    _put_record_bytes(store, swapped, _record_bytes(store, intact))
     cfg = write_config(s, tmp_path / "pv.toml")
     res = CliRunner().invoke(app, ["-c", str(cfg), "verify", "--json"])
     assert res.exit_code == 0, res.output
@@ -190,6 +203,5 @@ def test_verify_rewrites_a_missing_or_wrong_record(
     assert (run["ok"], run["failed"], run["records_rewritten"]) == (3, 0, 2)
     again = CliRunner().invoke(app, ["-c", str(cfg), "verify", "--json"])
     assert json.loads(again.stdout.strip().splitlines()[-1])["records_rewritten"] == 0
-    code, report = _recover(write_config(instance(db={"url": empty_index}),
-                                         tmp_path / "lost.toml"))
+    code, report = _recover_lost(instance, empty_index, tmp_path)
     assert code == 0 and report["restored"] == 3, report
