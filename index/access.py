@@ -95,7 +95,6 @@ ROUTES: dict[str, Rule] = {
     "GET /api/status": Perm.STATUS,
     # the API's schema: route names are no secret, but nothing is served to strangers
     "GET /openapi.json": Open.SIGNED_IN,
-    "GET /docs": Open.SIGNED_IN,
     # auditors
     "GET /coverage": Perm.COVERAGE,
     "GET /coverage/flagged.csv": Perm.COVERAGE,

@@ -57,11 +57,12 @@ class Restored:
                 "failed": [{"object": n, "reason": r} for n, r in self.failed]}
 
 
-def write_missing(engine: Engine, store: ObjectStore,
-                  progress: Callable[[int], None] | None = None) -> int:
-    """Write the recovery record of every captured original that has none (those stored
-    before records existed); returns how many were written."""
-    have = set(store.list_records())
+def sync_records(engine: Engine, store: ObjectStore,
+                 progress: Callable[[int], None] | None = None) -> int:
+    """Make every captured original's recovery record agree with the index: write the ones
+    that are missing (originals stored before records existed) or wrapped under another
+    master key than the index says (a verify that raced a rotation); returns how many were
+    written. One small read per original."""
     written, last_id = 0, 0
     while True:
         with session_scope(engine) as s:
@@ -71,7 +72,7 @@ def write_missing(engine: Engine, store: ObjectStore,
         if not docs:
             return written
         for d in docs:
-            if d.object_name not in have:
+            if store.record_key_id(d.object_name) != d.key_id:
                 store.write_record(d.object_name, WrappedKey(d.wrapped_key, d.key_id),
                                    details_of(d))
                 written += 1

@@ -323,11 +323,12 @@ def import_paper_records(session: Session, records: list[PaperRecord]) -> Import
     A client ID the clients register lacks is added to it (without a name): the paper file
     proves the client exists, and documents can then be linked to them by hand."""
     added = updated = 0
-    known = set(session.exec(select(Client.client_id).where(col(Client.client_id).in_(
-        {r.client_id for r in records if r.client_id}))))
-    for cid in sorted({r.client_id for r in records if r.client_id} - known):
-        assert cid is not None
-        session.add(Client(client_id=cid))
+    named = sorted({r.client_id for r in records if r.client_id})
+    for i in range(0, len(named), 500):
+        ids = named[i : i + 500]
+        known = set(session.exec(select(Client.client_id)
+                                 .where(col(Client.client_id).in_(ids))))
+        session.add_all(Client(client_id=cid) for cid in ids if cid not in known)
     for i in range(0, len(records), 500):
         part = records[i : i + 500]
         stmt = select(PaperRecord).where(col(PaperRecord.record_no)

@@ -102,11 +102,17 @@ def verify_one(engine: Engine, store: ObjectStore, doc_id: int,
     except PapervaultError as e:  # IntegrityError, WrongKey: the copy cannot be trusted
         ok, detail = False, e.message("en")[:1024]
     if ok and doc.parent_id is None and not record_matches(store, doc):
-        store.write_record(doc.object_name, WrappedKey(doc.wrapped_key, doc.key_id),
-                           details_of(doc))
-        detail = "recovery record rewritten"
-        if rewritten is not None:
-            rewritten.append(doc_id)
+        with session_scope(engine) as s:
+            now_row = s.get(Document, doc_id)
+            # A rotation since our read rewrote the record itself: ours would be stale.
+            current = now_row is not None and (now_row.key_id, now_row.wrapped_key) == (
+                doc.key_id, doc.wrapped_key)
+        if current:
+            store.write_record(doc.object_name, WrappedKey(doc.wrapped_key, doc.key_id),
+                               details_of(doc))
+            detail = "recovery record rewritten"
+            if rewritten is not None:
+                rewritten.append(doc_id)
     with session_scope(engine) as s:
         row = s.get(Document, doc_id)
         if row is None:

@@ -24,6 +24,9 @@ app = typer.Typer(help="papervault: 纸质档案数字化归档 / paper files in
 clients_app = typer.Typer(help="客户登记 / the clients register", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
 
+# A file the user names to read: a missing or unreadable one is a usage error, not a crash.
+InputFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+
 out = Console(soft_wrap=True)  # long paths, hashes and messages stay on one line for scripts
 err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("papervault")
@@ -233,7 +236,7 @@ def status(
 
 
 @clients_app.command("import")
-def clients_import(ctx: typer.Context, file: Path) -> None:
+def clients_import(ctx: typer.Context, file: InputFile) -> None:
     """Import or update clients from CSV/XLSX (client_id, name, department, policy_numbers)."""
     from index import audit
     from index.db import session_scope
@@ -246,10 +249,11 @@ def clients_import(ctx: typer.Context, file: Path) -> None:
     rows = read_rows(file)
     with session_scope(rt.engine) as session:
         n = import_clients(session, rows)
+        audit.record(session, audit_key(s), s.actor, "clients.import", file.name, {"rows": n})
     found = relink(rt.engine, s, client_values(rows))
     with session_scope(rt.engine) as session:
-        audit.record(session, audit_key(s), s.actor, "clients.import", file.name,
-                     {"rows": n, "relinked": found.changed})
+        audit.record(session, audit_key(s), s.actor, "register.relink", file.name,
+                     {"checked": found.checked, "changed": found.changed})
     out.print(f"已导入客户 / clients imported: {n}")
     out.print(text("relinked", s.language, changed=found.changed, checked=found.checked))
 
@@ -291,14 +295,6 @@ def main() -> None:
         sys.exit(e.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
-        # A path typed on the command line: say which, without a traceback.
-        what = {FileNotFoundError: ("找不到文件", "no such file"),
-                IsADirectoryError: ("这是一个文件夹", "is a folder"),
-                PermissionError: ("无权读写", "permission denied")}[type(e)]
-        err.print(f"[red]错误 error:[/] {what[0] if lang == 'zh' else what[1]}: "
-                  f"{e.filename or e}")
-        sys.exit(66)  # EX_NOINPUT
     except Exception as e:
         # Usage errors (missing or bad arguments, unknown commands): typer ships its own
         # copy of click, so they are recognised by what they can do, not by class.

@@ -9,10 +9,11 @@ import typer
 from rich.progress import Progress
 
 from config.errors import BadInput, PapervaultError
+from config.messages import text
 from index import audit
 from index.db import session_scope
 from index.keys import key_usage, rewrap_all
-from index.recovery import details_of, restore, write_missing
+from index.recovery import details_of, restore, sync_records
 from ingest.cli import app, emit_json, err, out, settings_of
 from ingest.runtime import audit_key, open_runtime
 from storage import crypto
@@ -87,6 +88,13 @@ def keys_retire(ctx: typer.Context, key_id: str) -> None:
     """Remove an old key from the keyset once no data key uses it."""
     s, key_file = _key_file(ctx)
     rt = open_runtime(s)
+    # The recovery records must not lag behind the index: a record still wrapped under the
+    # retired key could never be opened again.
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("records", total=None)
+        synced = sync_records(rt.engine, rt.store, lambda k: progress.advance(task, k))
+    if synced:
+        out.print(text("records_rewritten", s.language, n=synced))
     with session_scope(rt.engine) as session:
         in_use = {k for k, n in key_usage(session).items() if n}
     retire_key(key_file, key_id, in_use)
@@ -100,8 +108,9 @@ def recover(ctx: typer.Context,
             as_json: Annotated[bool, typer.Option("--json")] = False,
             write_records: Annotated[bool, typer.Option(
                 "--write-records",
-                help="instead: write the missing records from the index (originals stored "
-                     "before records existed; run once after upgrading)")] = False) -> None:
+                help="instead: write the records that are missing (originals stored before "
+                     "records existed; run once after upgrading) or stale, from the index")
+            ] = False) -> None:
     """Rebuild the index from the recovery records beside each original in S3 (after a lost
     database): each original is read back, checked and queued for OCR again."""
     s = settings_of(ctx)
@@ -109,7 +118,7 @@ def recover(ctx: typer.Context,
     if write_records:
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("records", total=None)
-            n = write_missing(rt.engine, rt.store, lambda k: progress.advance(task, k))
+            n = sync_records(rt.engine, rt.store, lambda k: progress.advance(task, k))
         with session_scope(rt.engine) as session:
             audit.record(session, audit_key(s), s.actor, "index.write_records", "storage",
                          {"written": n})

@@ -20,7 +20,7 @@ from index import audit, coverage, qa, verification
 from index.coverage import FlagFilter
 from index.db import session_scope
 from index.registers import RegisterRejected, import_paper_records, parse_paper_rows, read_table
-from ingest.cli import app, emit_json, err, out, settings_of
+from ingest.cli import InputFile, app, emit_json, err, out, settings_of
 from ingest.relink import relink
 from ingest.runtime import Runtime, audit_key, local_s3, open_runtime
 
@@ -50,7 +50,7 @@ def _audit(rt: Runtime, action: str, target: str, detail: dict[str, object]) -> 
 
 
 @paper_app.command("import")
-def paper_import(ctx: typer.Context, file: Path) -> None:
+def paper_import(ctx: typer.Context, file: InputFile) -> None:
     """Import or update paper records (档号, client ID, title, department, year, retention,
     room/shelf/box, pages) from CSV (UTF-8, BOM, GBK) or XLSX. Any error: nothing imported."""
     s = settings_of(ctx)
@@ -63,11 +63,12 @@ def paper_import(ctx: typer.Context, file: Path) -> None:
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
         result = import_paper_records(session, records)
+        audit.record(session, audit_key(s), s.actor, "paper.import", file.name,
+                     {"added": result.added, "updated": result.updated})
     found = relink(rt.engine, s, [v for r in records for v in (r.record_no, r.client_id) if v])
     with session_scope(rt.engine) as session:
-        audit.record(session, audit_key(s), s.actor, "paper.import", file.name,
-                     {"added": result.added, "updated": result.updated,
-                      "relinked": found.changed})
+        audit.record(session, audit_key(s), s.actor, "register.relink", file.name,
+                     {"checked": found.checked, "changed": found.changed})
     out.print(text("paper_imported", s.language, added=result.added, updated=result.updated))
     out.print(text("relinked", s.language, changed=found.changed, checked=found.checked))
 

@@ -118,9 +118,15 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
             obj = ctx.store.put_file(f, details=recovery.capture_details(
                 original_name, folder, triaged.media_type, triaged.pages, now))
         if obj.sha256 != sha:
-            # The scanner is still writing: try again once the file has settled.
+            # The scanner is still writing: try again once the file has settled. The copy
+            # of the half-written file must not be restorable by ``papervault recover``.
+            _abandon(ctx, obj.name)
             return _retry(ctx, name, "file changed while being stored", sha)
-        ctx.store.verify(obj.name, obj.wrapped, sha)
+        try:
+            ctx.store.verify(obj.name, obj.wrapped, sha)
+        except IntegrityError:
+            _abandon(ctx, obj.name)
+            raise
         doc = Document(
             sha256=sha, size=triaged.size, original_name=original_name,
             source_folder=folder, media_type=triaged.media_type,
@@ -154,6 +160,15 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
         if e.errno in (errno.EACCES, errno.EPERM):
             return _quarantine(path, ctx, "unreadable", {}, sha)
         return _retry(ctx, name, f"{type(e).__name__}: {e.strerror}", sha)
+
+
+def _abandon(ctx: CaptureContext, object_name: str) -> None:
+    """Best effort: remove an upload that will not be recorded (the orphan sweep catches
+    what this cannot)."""
+    try:
+        ctx.store.delete(object_name)
+    except TransientError:
+        log.warning("could not remove abandoned upload %s; orphans delete will", object_name)
 
 
 def _folder(path: Path, inbox: Path) -> str:

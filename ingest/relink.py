@@ -41,7 +41,8 @@ def relink(engine: Engine, s: Settings, values: Iterable[str]) -> Relinked:
             ids.update(documents_with(session, v))
         folders = session.exec(select(Document.source_folder).distinct()).all()
         folded = [fold(v) for v in wanted]
-        hit = [f for f in folders if f and any(v in fold(f) for v in folded)]
+        hit = [f for f, ff in ((f, fold(f)) for f in folders if f)
+               if any(v in ff for v in folded)]
         if hit:
             ids.update(i for i in session.exec(select(Document.id).where(
                 col(Document.source_folder).in_(hit))) if i is not None)
@@ -50,7 +51,8 @@ def relink(engine: Engine, s: Settings, values: Iterable[str]) -> Relinked:
     changed = 0
     for doc_id in sorted(ids):
         with session_scope(engine) as session:
-            doc = session.get(Document, doc_id)
+            # Locked (PostgreSQL) so a hand link made meanwhile is seen, not overwritten.
+            doc = session.get(Document, doc_id, with_for_update=True)
             if doc is None or doc.state != "indexed" or doc.link_source in KEEP \
                     or doc.link_state == "split":
                 continue

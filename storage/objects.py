@@ -199,17 +199,26 @@ class ObjectStore:
 
     def read_record(self, name: str) -> records.RecoveryRecord:
         """An object's recovery record, opened (details decrypted) with the master key."""
+        return records.open_record(self.master, name, self._record_bytes(name))
+
+    def record_key_id(self, name: str) -> str | None:
+        """The master key id of an object's recovery record; None if it has none."""
+        try:
+            return records.key_id_of(self._record_bytes(name))
+        except IntegrityError:  # no record
+            return None
+
+    def _record_bytes(self, name: str) -> bytes:
         try:
             resp = self.client.get_object(bucket_name=self.bucket,
                                           object_name=records.record_name(name))
         except _TRANSIENT as e:
             raise _translate(e, f"{name} recovery record") from e
         try:
-            raw = bytes(resp.read())
+            return bytes(resp.read())
         finally:
             resp.close()
             resp.release_conn()
-        return records.open_record(self.master, name, raw)
 
     def object_size(self, name: str) -> int:
         """The sealed size of a stored object."""
@@ -276,11 +285,13 @@ class ObjectStore:
         return digest.hexdigest()
 
     def delete(self, name: str) -> None:
-        """Remove an object and its recovery record (if it has one)."""
+        """Remove an object and its recovery record (if it has one). The record goes first:
+        an object left without one is still listed as an orphan, a record left without its
+        object would only fail ``recover``."""
         try:
-            self.client.remove_object(bucket_name=self.bucket, object_name=name)
             self.client.remove_object(bucket_name=self.bucket,
                                       object_name=records.record_name(name))
+            self.client.remove_object(bucket_name=self.bucket, object_name=name)
         except _TRANSIENT as e:
             raise _translate(e, name) from e
 

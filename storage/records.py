@@ -62,11 +62,22 @@ def seal(object_name: str, data_key: tink.KeysetHandle, wrapped: WrappedKey,
     }).encode()
 
 
+def key_id_of(raw: bytes) -> str | None:
+    """The master key id a record's data key is wrapped under (read without decrypting);
+    None if the bytes are not a record."""
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    key_id = doc.get("key_id") if isinstance(doc, dict) else None
+    return key_id if isinstance(key_id, str) else None
+
+
 def open_record(master: MasterKey, object_name: str, raw: bytes) -> RecoveryRecord:
     """Parse and open a record; a damaged or foreign one raises :class:`IntegrityError`."""
     try:
         doc = json.loads(raw)
-        if doc.get("v") != VERSION or doc.get("object") != object_name:
+        if not isinstance(doc, dict) or doc.get("v") != VERSION or doc.get("object") != object_name:
             raise ValueError("not the record of this object")
         wrapped = WrappedKey(base64.b64decode(doc["wrapped_key"]), str(doc["key_id"]))
         sealed = base64.b64decode(doc["details"])

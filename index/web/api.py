@@ -1,4 +1,7 @@
-"""REST API (JSON; schema at /openapi.json, browsable at /docs) for the office's CRM.
+"""REST API (JSON; schema at /openapi.json) for the office's CRM.
+
+No Swagger page: FastAPI's loads its script from a public CDN into a signed-in page, where a
+tampered script could call the API as the user. Load /openapi.json into any OpenAPI viewer.
 
 Deep links: ``/api/clients/{client_id}`` and ``/clients/{client_id}`` (the page).
 """
@@ -9,8 +12,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from index.access import Perm
 from index.db import session_scope
@@ -34,11 +36,6 @@ schema = APIRouter(include_in_schema=False)
 @schema.get("/openapi.json")
 def openapi_schema(request: Request) -> JSONResponse:
     return JSONResponse(request.app.openapi())
-
-
-@schema.get("/docs", response_class=HTMLResponse)
-def api_docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="papervault API")
 
 
 def run_search(request: Request, query: SearchQuery) -> Any:

@@ -140,7 +140,7 @@ def create_app(settings: Settings) -> FastAPI:
                   description="档案检索 / archive search, documents and downloads",
                   dependencies=[Depends(authorize)],
                   # FastAPI's own schema routes skip app dependencies, so they would be open
-                  # to anyone: index.web.api serves them as ordinary, ruled routes instead.
+                  # to anyone: index.web.api serves the schema as an ordinary, ruled route.
                   docs_url=None, redoc_url=None, openapi_url=None)
     engine = make_engine(settings.db_url)
     upgrade(engine)

@@ -164,6 +164,7 @@ def leaf_commands() -> dict[str, Any]:
 
 def dummy_args(cmd: Any, tmp: Path) -> list[str]:
     """Just enough arguments for the command to parse (it must be refused before acting)."""
+    (tmp / "x").touch()  # input files must exist to parse
     args: list[str] = []
     for p in cmd.params:
         if p.param_type_name == "argument" and p.required:

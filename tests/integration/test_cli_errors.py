@@ -25,7 +25,8 @@ def papervault(*args: str, env_config: Path | None = None) -> subprocess.Complet
     (["get", "abc", "-o", "x"], 2, "Invalid value"),
     (["users", "roles", "someone"], 2, "Missing option"),
     (["bogus"], 2, "No such command"),
-    (["paper", "import", "/nonexistent/register.csv"], 66, "/nonexistent/register.csv"),
+    (["paper", "import", "/nonexistent/register.csv"], 2, "does not exist"),
+    (["clients", "import", "/tmp"], 2, "is a directory"),
 ])
 def test_usage_errors_are_one_message(instance: Callable[..., Settings], tmp_path: Path,
                                       args: list[str], code: int, says: str) -> None:

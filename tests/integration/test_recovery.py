@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 from config.errors import PapervaultError
 from config.settings import Settings
 from index.models import Document, Job
+from ingest import pipeline
 from ingest.cli import app
-from ingest.pipeline import Stored, capture
+from ingest.pipeline import Retry, Stored, capture
 from ingest.runtime import open_runtime
 from storage import records
 from storage.crypto import WrappedKey
@@ -136,6 +137,8 @@ def test_records_survive_key_rotation_and_damage_is_named(
     _capture_samples(s, copy_sample)
     rt = open_runtime(s)
     old_key = rt.store.master.key_id
+    lagging = sorted(rt.store.list_records())[0]
+    before_rotation = _record_bytes(rt.store, lagging)
     cfg = write_config(s, tmp_path / "pv.toml")
     runner = CliRunner()
     for args in (["keys", "rotate"], ["keys", "status", "--json"]):
@@ -143,6 +146,9 @@ def test_records_survive_key_rotation_and_damage_is_named(
         assert res.exit_code == 0, res.output
     new_key = next(k for k, n in json.loads(res.stdout.strip().splitlines()[-1])["keys"].items()
                    if n)
+    # A record left under the old key (a verify that raced the rotation wrote it back):
+    # retiring the old key must first bring it level with the index.
+    _put_record_bytes(rt.store, lagging, before_rotation)
     res = runner.invoke(app, ["-c", str(cfg), "keys", "retire", old_key])
     assert res.exit_code == 0, res.output
 
@@ -193,8 +199,8 @@ def test_verify_rewrites_a_missing_or_wrong_record(
     s = instance()
     _capture_samples(s, copy_sample)
     store = open_runtime(s).store
-    gone, swapped, intact = sorted(store.list_records())
-    _drop_record(store, gone)
+    garbled, swapped, intact = sorted(store.list_records())
+    _put_record_bytes(store, garbled, b"[]")  # JSON, but not a record
     _put_record_bytes(store, swapped, _record_bytes(store, intact))
     cfg = write_config(s, tmp_path / "pv.toml")
     res = CliRunner().invoke(app, ["-c", str(cfg), "verify", "--json"])
@@ -205,3 +211,18 @@ def test_verify_rewrites_a_missing_or_wrong_record(
     assert json.loads(again.stdout.strip().splitlines()[-1])["records_rewritten"] == 0
     code, report = _recover_lost(instance, empty_index, tmp_path)
     assert code == 0 and report["restored"] == 3, report
+
+
+def test_an_upload_abandoned_mid_capture_leaves_nothing_to_recover(
+    instance: Callable[..., Settings], copy_sample: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scanner still writing: the stored copy differs from the file's hash, so capture
+    retries later, and the half-written copy and its record are removed at once."""
+    s = instance()
+    src = copy_sample(SAMPLES["simple.pdf"], s.inbox)
+    monkeypatch.setattr(pipeline, "sha256_file", lambda _p: "0" * 64)
+    store = open_runtime(s).store
+    assert isinstance(capture(src, open_runtime(s).capture_context()), Retry)
+    assert list(store.list_objects()) == [] and list(store.list_records()) == []
+    assert src.exists()

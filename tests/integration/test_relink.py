@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from config.settings import Settings
@@ -85,7 +85,9 @@ def test_scans_stored_before_their_register_are_linked_when_it_is_imported(
         # The register's client IDs join the clients register (so they can be linked by hand).
         assert {c.client_id for c in db.exec(select(Client))} == {"KH-2024-000123",
                                                                   "KH-2024-000124"}
-        entries = {e.action: json.loads(e.detail) for e in db.exec(select(AuditEntry))
-                   if e.action in ("clients.import", "paper.import")}
-    assert entries["clients.import"]["relinked"] == 1
-    assert entries["paper.import"]["relinked"] == 2
+        trail = db.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()
+    entries = [(e.action, json.loads(e.detail)) for e in trail
+               if e.action in ("clients.import", "paper.import", "register.relink")]
+    assert [(a, d.get("changed")) for a, d in entries] == [
+        ("clients.import", None), ("register.relink", 1),
+        ("paper.import", None), ("register.relink", 2)]
