@@ -204,13 +204,19 @@ def _record(ctx: CaptureContext, name: str, outcome: str, sha: str | None, reaso
         log.warning("could not record the %s event of %s", outcome, name)
 
 
+def _both(key: str, params: dict[str, object]) -> str:
+    """A reason as the status page and ``papervault status`` show it: the scanning staff's
+    Chinese first, then English, as the rest of the UI pairs them."""
+    return f"{text(key, 'zh', **params)} / {text(key, 'en', **params)}"
+
+
 def _retry(ctx: CaptureContext, name: str, reason: str, sha: str | None) -> Retry:
     _record(ctx, name, "retry", sha, reason)
     return Retry(name, reason, sha)
 
 
 def _vanished(ctx: CaptureContext, name: str, sha: str | None) -> Vanished:
-    _record(ctx, name, "vanished", sha, text("file_vanished", "en"))
+    _record(ctx, name, "vanished", sha, _both("file_vanished", {}))
     return Vanished(name, text("file_vanished", "zh"), sha)
 
 
@@ -229,7 +235,7 @@ def _quarantine(
     err = Rejected(key, **params)
     try:
         with session_scope(ctx.engine) as s:
-            documents.record_event(s, name, "quarantined", sha, reason=err.message("en"))
+            documents.record_event(s, name, "quarantined", sha, reason=_both(key, params))
     except (TransientError, SQLAlchemyError):
         log.warning("quarantined %s but could not record it", name)
     return Quarantined(name, key, err.message("zh"), sha, display_name(target))

@@ -66,6 +66,7 @@ def test_deleted_between_triage_or_hashing_and_upload(
     assert _objects(s) == []  # nothing uploaded for a file that is gone
     (event,) = _events(s, "vanished")
     assert event.path.endswith(path.name) and "removed from the inbox" in (event.reason or "")
+    assert "删除" in (event.reason or "")  # the clerk's language first
 
 
 def test_deleted_after_it_was_stored_stays_stored_in_move_mode(

@@ -113,6 +113,12 @@ def test_each_bad_input_is_quarantined_with_its_reason(
         assert moved.exists() or moved.is_symlink(), name
         err = json.loads(Path(f"{moved}.error.json").read_text(encoding="utf-8"))
         assert err["reason_code"] == code and err["reason"] and err["reason_en"]
+    with Session(rt.engine) as db:
+        events = db.exec(select(IngestEvent).where(IngestEvent.outcome == "quarantined")).all()
+    # What the status page lists for the clerk: the reason in Chinese, then English.
+    assert len(events) == len(expected)
+    assert all(e.reason and " / " in e.reason and not e.reason.split(" / ")[0].isascii()
+               for e in events), [e.reason for e in events]
     assert not any(s.inbox.iterdir())
     assert Path("/etc/passwd").exists()  # the link was moved, never followed
 
