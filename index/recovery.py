@@ -26,19 +26,20 @@ from storage.objects import ObjectStore
 BATCH = 200
 
 
-def details_of(doc: Document) -> dict[str, Any]:
-    """What an original's recovery record keeps (the SHA-256 and size are added on upload)."""
-    return {"original_name": doc.original_name, "source_folder": doc.source_folder,
-            "media_type": doc.media_type, "page_count": doc.page_count,
-            "ingested_at": doc.ingested_at.isoformat(), "sha256": doc.sha256,
-            "size": doc.size}
-
-
 def capture_details(original_name: str, source_folder: str, media_type: str,
                     page_count: int | None, ingested_at: datetime) -> dict[str, Any]:
+    """What an original's recovery record keeps, as capture knows it before the upload
+    (which adds the SHA-256 and size it reads)."""
     return {"original_name": original_name, "source_folder": source_folder,
             "media_type": media_type, "page_count": page_count,
             "ingested_at": ingested_at.isoformat()}
+
+
+def details_of(doc: Document) -> dict[str, Any]:
+    """The same details, from an indexed original."""
+    return {**capture_details(doc.original_name, doc.source_folder, doc.media_type,
+                              doc.page_count, doc.ingested_at),
+            "sha256": doc.sha256, "size": doc.size}
 
 
 @dataclass
@@ -119,7 +120,13 @@ def _restore_one(engine: Engine, store: ObjectStore, name: str, report: Restored
     try:
         rec = store.read_record(name)
         d = rec.details
-        store.verify(name, rec.wrapped, str(d["sha256"]))
+        sha = str(d["sha256"])
+        with session_scope(engine) as s:
+            # Before reading the whole object back: a duplicate is not restored anyway.
+            if documents.find_by_sha(s, sha) is not None:
+                report.duplicates += 1
+                return
+        store.verify(name, rec.wrapped, sha)
     except TransientError:
         raise  # the server is away: stop, the run can be repeated
     except (PapervaultError, KeyError) as e:
@@ -128,11 +135,8 @@ def _restore_one(engine: Engine, store: ObjectStore, name: str, report: Restored
         return
     now = utcnow()
     with session_scope(engine) as s:
-        if documents.find_by_sha(s, str(d["sha256"])) is not None:
-            report.duplicates += 1
-            return
         doc = Document(
-            sha256=str(d["sha256"]), size=int(d["size"]),
+            sha256=sha, size=int(d["size"]),
             original_name=str(d["original_name"]), source_folder=str(d["source_folder"]),
             media_type=str(d["media_type"]), page_count=d.get("page_count"),
             object_name=name, object_size=store.object_size(name),

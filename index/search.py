@@ -219,14 +219,9 @@ def documents_with(session: Session, phrase: str, limit: int = COUNT_CAP) -> lis
     groups = parse_query(f'"{phrase}"')
     if not groups:
         return []
-    if is_sqlite(session):
-        sql = (f"SELECT DISTINCT rowid >> {CHUNK_SHIFT} FROM search_chunk "
-               f"WHERE search_chunk MATCH :m LIMIT {limit}")
-        params = {"m": fts5_match(groups)}
-    else:
-        sql = ("SELECT DISTINCT document_id FROM search_chunk c "
-               f"WHERE c.tsv @@ CAST(:m AS tsquery) LIMIT {limit}")
-        params = {"m": tsquery_literal(groups)}
+    params: dict[str, object] = {}
+    _match_clause(session, groups, params)
+    sql = f"SELECT DISTINCT id FROM ({_matching_ids(session)}) m LIMIT {limit}"
     return [int(r[0]) for r in session.execute(text(sql), params)]
 
 
@@ -275,15 +270,8 @@ def _body(session: Session, groups: list[list[str]], filters: list[str],
 
 def _count(session: Session, body: str, match_only: bool, params: dict[str, object]) -> int:
     """Matching documents, counted up to COUNT_CAP + 1 (stops reading there)."""
-    if match_only:  # no filters: the text index alone answers, without touching documents
-        if is_sqlite(session):
-            inner = (f"SELECT rowid >> {CHUNK_SHIFT} AS id FROM search_chunk "
-                     "WHERE search_chunk MATCH :match")
-        else:
-            inner = ("SELECT document_id AS id FROM search_chunk c "
-                     "WHERE c.tsv @@ CAST(:tsq AS tsquery)")
-    else:
-        inner = f"SELECT d.id AS id {body}"
+    # No filters: the text index alone answers, without touching documents.
+    inner = _matching_ids(session) if match_only else f"SELECT d.id AS id {body}"
     return int(session.execute(text(
         f"SELECT count(DISTINCT id) FROM ({inner} LIMIT {COUNT_CAP + 1}) m"), params).scalar_one())
 
@@ -298,6 +286,15 @@ def _count_scanned(session: Session, filters: list[str],
         f"ORDER BY rowid DESC LIMIT {COUNT_SCAN + 1}) s "
         f"JOIN document d ON d.id = (s.rid >> {CHUNK_SHIFT})"), params).one()
     return int(n), int(scanned) <= COUNT_SCAN or int(n) > COUNT_CAP
+
+
+def _matching_ids(session: Session) -> str:
+    """SELECT of the document id of every chunk matching ``:match`` / ``:tsq`` (set by
+    :func:`_match_clause`)."""
+    if is_sqlite(session):
+        return (f"SELECT rowid >> {CHUNK_SHIFT} AS id FROM search_chunk "
+                "WHERE search_chunk MATCH :match")
+    return "SELECT document_id AS id FROM search_chunk c WHERE c.tsv @@ CAST(:tsq AS tsquery)"
 
 
 def _match_clause(session: Session, groups: list[list[str]], params: dict[str, object]) -> str:

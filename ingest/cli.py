@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from config.logging import setup_logging
 from config.messages import Lang, text
 from config.settings import Settings, load_settings
 from index.access import Principal
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 app = typer.Typer(help="papervault: 纸质档案数字化归档 / paper files into an encrypted archive",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -123,6 +126,21 @@ def authorize_command(s: Settings, key: str) -> Principal | None:
 def emit_json(obj: Any) -> None:
     out.file.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
     out.file.flush()
+
+
+def relink_after_import(s: Settings, engine: Engine, file_name: str,
+                        values: list[str]) -> None:
+    """After a register import: link the documents it now explains, audit that, say so."""
+    from index import audit
+    from index.db import session_scope
+    from ingest.relink import relink
+    from ingest.runtime import audit_key
+
+    found = relink(engine, s, values)
+    with session_scope(engine) as session:
+        audit.record(session, audit_key(s), s.actor, "register.relink", file_name,
+                     {"checked": found.checked, "changed": found.changed})
+    out.print(text("relinked", s.language, changed=found.changed, checked=found.checked))
 
 
 @app.command()
@@ -241,7 +259,6 @@ def clients_import(ctx: typer.Context, file: InputFile) -> None:
     from index import audit
     from index.db import session_scope
     from index.registers import client_values, import_clients, read_rows
-    from ingest.relink import relink
     from ingest.runtime import audit_key, open_runtime
 
     s = settings_of(ctx)
@@ -250,12 +267,8 @@ def clients_import(ctx: typer.Context, file: InputFile) -> None:
     with session_scope(rt.engine) as session:
         n = import_clients(session, rows)
         audit.record(session, audit_key(s), s.actor, "clients.import", file.name, {"rows": n})
-    found = relink(rt.engine, s, client_values(rows))
-    with session_scope(rt.engine) as session:
-        audit.record(session, audit_key(s), s.actor, "register.relink", file.name,
-                     {"checked": found.checked, "changed": found.changed})
     out.print(f"已导入客户 / clients imported: {n}")
-    out.print(text("relinked", s.language, changed=found.changed, checked=found.checked))
+    relink_after_import(s, rt.engine, file.name, client_values(rows))
 
 
 @app.command()

@@ -20,8 +20,7 @@ from index import audit, coverage, qa, verification
 from index.coverage import FlagFilter
 from index.db import session_scope
 from index.registers import RegisterRejected, import_paper_records, parse_paper_rows, read_table
-from ingest.cli import InputFile, app, emit_json, err, out, settings_of
-from ingest.relink import relink
+from ingest.cli import InputFile, app, emit_json, err, out, relink_after_import, settings_of
 from ingest.runtime import Runtime, audit_key, local_s3, open_runtime
 
 paper_app = typer.Typer(help="纸质档案登记 / the paper-record register", no_args_is_help=True)
@@ -65,12 +64,9 @@ def paper_import(ctx: typer.Context, file: InputFile) -> None:
         result = import_paper_records(session, records)
         audit.record(session, audit_key(s), s.actor, "paper.import", file.name,
                      {"added": result.added, "updated": result.updated})
-    found = relink(rt.engine, s, [v for r in records for v in (r.record_no, r.client_id) if v])
-    with session_scope(rt.engine) as session:
-        audit.record(session, audit_key(s), s.actor, "register.relink", file.name,
-                     {"checked": found.checked, "changed": found.changed})
     out.print(text("paper_imported", s.language, added=result.added, updated=result.updated))
-    out.print(text("relinked", s.language, changed=found.changed, checked=found.checked))
+    relink_after_import(s, rt.engine, file.name,
+                        [v for r in records for v in (r.record_no, r.client_id) if v])
 
 
 @app.command()

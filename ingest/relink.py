@@ -56,18 +56,15 @@ def relink(engine: Engine, s: Settings, values: Iterable[str]) -> Relinked:
             if doc is None or doc.state != "indexed" or doc.link_source in KEEP \
                     or doc.link_state == "split":
                 continue
-            sources = {"filename": doc.original_name, "folder": doc.source_folder,
-                       "text": doc.text}
-            decision = link.decide(
-                link.find_ids(sources, clients), link.find_ids(sources, records),
+            decision = link.decide_document(
+                doc.original_name, doc.source_folder, doc.text, clients, records,
                 lambda v: documents.client_for(session, v),
                 lambda v: documents.record_owner(session, v))
-            new = (decision.state, decision.client_id, decision.record_no)
-            if new == (doc.link_state, doc.client_id, doc.record_no):
+            if (decision.state, decision.client_id, decision.record_no) == (
+                    doc.link_state, doc.client_id, doc.record_no):
                 continue
-            doc.link_state, doc.client_id, doc.record_no = new
-            doc.link_source = decision.source
-            doc.candidates = " ".join(decision.candidates)[:2048]
+            decision.apply_to(doc)
+            doc.candidates = decision.candidate_text
             session.add(doc)
             changed += 1
     return Relinked(len(ids), changed)

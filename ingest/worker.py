@@ -214,16 +214,10 @@ class Worker:
         return list(self.pool.map(ocr_page, tasks))
 
     def _link(self, doc: Document, pages: list[PageResult]) -> link.LinkDecision:
-        sources = {
-            "filename": doc.original_name,
-            "folder": doc.source_folder,
-            "text": "\n".join(p.text for p in pages),
-        }
-        client_hits = link.find_ids(sources, self.client_patterns)
-        record_hits = link.find_ids(sources, self.record_patterns)
         with session_scope(self.engine) as s:
-            return link.decide(
-                client_hits, record_hits,
+            return link.decide_document(
+                doc.original_name, doc.source_folder, "\n".join(p.text for p in pages),
+                self.client_patterns, self.record_patterns,
                 lambda v: documents.client_for(s, v),
                 lambda v: documents.record_owner(s, v),
             )
@@ -247,11 +241,8 @@ class Worker:
             row.state = "indexed"
             row.ocr_at = utcnow()
             if row.link_source != "manual":
-                row.link_state = decision.state
-                row.client_id = decision.client_id
-                row.record_no = decision.record_no
-                row.link_source = decision.source
-            row.candidates = " ".join(decision.candidates)[:2048]
+                decision.apply_to(row)
+            row.candidates = decision.candidate_text
             row.searchable_object_name = name
             row.searchable_wrapped_key = wrapped.blob
             row.searchable_key_id = wrapped.key_id

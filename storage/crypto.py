@@ -96,8 +96,10 @@ def _key_ad(object_name: str) -> bytes:
     return b"papervault/dek/" + object_name.encode()
 
 
-def _object_ad(object_name: str) -> bytes:
-    return b"papervault/object/" + object_name.encode()
+def _object_ad(object_name: str, purpose: str = "object") -> bytes:
+    """What a sealed stream is bound to: the object and what the bytes are (the object
+    itself, or its recovery record), so neither can stand in for the other."""
+    return f"papervault/{purpose}/{object_name}".encode()
 
 
 def new_data_key(master: MasterKey, object_name: str) -> tuple[tink.KeysetHandle, WrappedKey]:
@@ -131,16 +133,20 @@ def rewrap(old: MasterKey, new: MasterKey, wrapped: WrappedKey, object_name: str
 
 
 def encrypting_stream(
-    data_key: tink.KeysetHandle, destination: BinaryIO, object_name: str
+    data_key: tink.KeysetHandle, destination: BinaryIO, object_name: str,
+    purpose: str = "object",
 ) -> BinaryIO:
     """A writable stream that seals everything written to it into ``destination``."""
     primitive = data_key.primitive(streaming_aead.StreamingAead)
-    stream: BinaryIO = primitive.new_encrypting_stream(destination, _object_ad(object_name))
+    stream: BinaryIO = primitive.new_encrypting_stream(destination,
+                                                       _object_ad(object_name, purpose))
     return stream
 
 
-def decrypting_stream(data_key: tink.KeysetHandle, source: BinaryIO, object_name: str) -> BinaryIO:
+def decrypting_stream(data_key: tink.KeysetHandle, source: BinaryIO, object_name: str,
+                      purpose: str = "object") -> BinaryIO:
     """A readable stream of plaintext; tampered ciphertext raises on read."""
     primitive = data_key.primitive(streaming_aead.StreamingAead)
-    stream: BinaryIO = primitive.new_decrypting_stream(source, _object_ad(object_name))
+    stream: BinaryIO = primitive.new_decrypting_stream(source,
+                                                       _object_ad(object_name, purpose))
     return stream

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import tink
-from tink import streaming_aead
 
 from storage import crypto
 from storage.crypto import MasterKey, WrappedKey
@@ -43,17 +42,13 @@ def object_of(record: str) -> str:
     return record.removeprefix(PREFIX)
 
 
-def _details_ad(object_name: str) -> bytes:
-    return b"papervault/record/" + object_name.encode()
-
-
 def seal(object_name: str, data_key: tink.KeysetHandle, wrapped: WrappedKey,
          details: dict[str, Any]) -> bytes:
     """The record's bytes: JSON with the wrapped key and the sealed details."""
     sealed = io.BytesIO()
-    primitive = data_key.primitive(streaming_aead.StreamingAead)
     # The encrypting stream closes its destination on exit; keep the buffer readable.
-    with primitive.new_encrypting_stream(_Keep(sealed), _details_ad(object_name)) as w:
+    with crypto.encrypting_stream(data_key, _Keep(sealed), object_name,  # type: ignore[arg-type]
+                                  purpose="record") as w:
         w.write(json.dumps(details, ensure_ascii=False, sort_keys=True).encode())
     return json.dumps({
         "v": VERSION, "object": object_name, "key_id": wrapped.key_id,
@@ -84,10 +79,9 @@ def open_record(master: MasterKey, object_name: str, raw: bytes) -> RecoveryReco
     except (ValueError, KeyError, TypeError) as e:
         raise IntegrityError(detail=f"{object_name}: recovery record unreadable ({e})") from e
     data_key = crypto.unwrap(master, wrapped, object_name)  # WrongKey if not ours
-    primitive = data_key.primitive(streaming_aead.StreamingAead)
     try:
-        with primitive.new_decrypting_stream(io.BytesIO(sealed),
-                                             _details_ad(object_name)) as r:
+        with crypto.decrypting_stream(data_key, io.BytesIO(sealed), object_name,
+                                      purpose="record") as r:
             details = json.loads(r.read())
     except (tink.TinkError, ValueError) as e:
         raise IntegrityError(detail=f"{object_name}: recovery record tampered with") from e

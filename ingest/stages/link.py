@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ingest.stages.text import fold
 
@@ -28,6 +29,16 @@ class LinkDecision:
     record_no: str | None
     source: str | None
     candidates: tuple[str, ...]
+
+    def apply_to(self, doc: Any) -> None:
+        """Set a document's link to this decision."""
+        doc.link_state, doc.client_id = self.state, self.client_id
+        doc.record_no, doc.link_source = self.record_no, self.source
+
+    @property
+    def candidate_text(self) -> str:
+        """The candidates as the document keeps them (for review)."""
+        return " ".join(self.candidates)[:2048]
 
 
 def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
@@ -49,6 +60,18 @@ def find_ids(sources: dict[str, str], patterns: list[re.Pattern[str]]) -> list[F
                         seen.add(key)
                         found.append(Found(m.group(0), source))
     return found
+
+
+def decide_document(
+    original_name: str, source_folder: str, text: str,
+    client_patterns: list[re.Pattern[str]], record_patterns: list[re.Pattern[str]],
+    client_exists: Callable[[str], str | None],
+    record_client: Callable[[str], str | None | bool],
+) -> LinkDecision:
+    """The decision for one document from its file name, folder name and text."""
+    sources = {"filename": original_name, "folder": source_folder, "text": text}
+    return decide(find_ids(sources, client_patterns), find_ids(sources, record_patterns),
+                  client_exists, record_client)
 
 
 def decide(

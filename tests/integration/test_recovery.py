@@ -9,10 +9,11 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from config.errors import PapervaultError
 from config.settings import Settings
@@ -56,12 +57,25 @@ def _capture_samples(s: Settings, copy_sample: Callable[..., Path]) -> dict[str,
     return shas
 
 
+@pytest.fixture
+def captured(instance: Callable[..., Settings], copy_sample: Callable[..., Path]) -> Settings:
+    """An instance holding the captured samples."""
+    s = instance()
+    _capture_samples(s, copy_sample)
+    return s
+
+
+def _last_json(res: Result) -> Any:
+    """The JSON a ``--json`` command printed last."""
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def _recover(cfg: Path) -> tuple[int, dict[str, object]]:
     """Exit status (as ``papervault`` would exit) and the JSON report."""
     res = CliRunner().invoke(app, ["-c", str(cfg), "recover", "--json"])
     code = res.exception.exit_code if isinstance(res.exception, PapervaultError) \
         else res.exit_code
-    return code, json.loads(res.stdout.strip().splitlines()[-1])
+    return code, _last_json(res)
 
 
 def _recover_lost(instance: Callable[..., Settings], empty_index: str,
@@ -130,11 +144,9 @@ def test_a_lost_index_is_rebuilt_from_storage_and_searchable_again(
 
 
 def test_records_survive_key_rotation_and_damage_is_named(
-    instance: Callable[..., Settings], empty_index: str, copy_sample: Callable[..., Path],
-    tmp_path: Path,
+    instance: Callable[..., Settings], captured: Settings, empty_index: str, tmp_path: Path,
 ) -> None:
-    s = instance()
-    _capture_samples(s, copy_sample)
+    s = captured
     rt = open_runtime(s)
     old_key = rt.store.master.key_id
     lagging = sorted(rt.store.list_records())[0]
@@ -144,8 +156,7 @@ def test_records_survive_key_rotation_and_damage_is_named(
     for args in (["keys", "rotate"], ["keys", "status", "--json"]):
         res = runner.invoke(app, ["-c", str(cfg), *args])
         assert res.exit_code == 0, res.output
-    new_key = next(k for k, n in json.loads(res.stdout.strip().splitlines()[-1])["keys"].items()
-                   if n)
+    new_key = next(k for k, n in _last_json(res)["keys"].items() if n)
     # A record left under the old key (a verify that raced the rotation wrote it back):
     # retiring the old key must first bring it level with the index.
     _put_record_bytes(rt.store, lagging, before_rotation)
@@ -174,11 +185,9 @@ def test_records_survive_key_rotation_and_damage_is_named(
 
 
 def test_originals_stored_before_records_existed_get_them_written(
-    instance: Callable[..., Settings], empty_index: str, copy_sample: Callable[..., Path],
-    tmp_path: Path,
+    instance: Callable[..., Settings], captured: Settings, empty_index: str, tmp_path: Path,
 ) -> None:
-    s = instance()
-    _capture_samples(s, copy_sample)
+    s = captured
     store = open_runtime(s).store
     first, *rest = sorted(store.list_records())
     for name in rest:  # as an older papervault left them: no records
@@ -186,18 +195,16 @@ def test_originals_stored_before_records_existed_get_them_written(
     res = CliRunner().invoke(app, ["-c", str(write_config(s, tmp_path / "pv.toml")),
                                    "recover", "--write-records", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout.strip().splitlines()[-1]) == {"written": 2}
+    assert _last_json(res) == {"written": 2}
     assert sorted(store.list_records()) == sorted([first, *rest])
     code, report = _recover_lost(instance, empty_index, tmp_path)
     assert code == 0 and report["restored"] == 3, report
 
 
 def test_verify_rewrites_a_missing_or_wrong_record(
-    instance: Callable[..., Settings], empty_index: str, copy_sample: Callable[..., Path],
-    tmp_path: Path,
+    instance: Callable[..., Settings], captured: Settings, empty_index: str, tmp_path: Path,
 ) -> None:
-    s = instance()
-    _capture_samples(s, copy_sample)
+    s = captured
     store = open_runtime(s).store
     garbled, swapped, intact = sorted(store.list_records())
     _put_record_bytes(store, garbled, b"[]")  # JSON, but not a record
@@ -205,10 +212,10 @@ def test_verify_rewrites_a_missing_or_wrong_record(
     cfg = write_config(s, tmp_path / "pv.toml")
     res = CliRunner().invoke(app, ["-c", str(cfg), "verify", "--json"])
     assert res.exit_code == 0, res.output
-    run = json.loads(res.stdout.strip().splitlines()[-1])
+    run = _last_json(res)
     assert (run["ok"], run["failed"], run["records_rewritten"]) == (3, 0, 2)
     again = CliRunner().invoke(app, ["-c", str(cfg), "verify", "--json"])
-    assert json.loads(again.stdout.strip().splitlines()[-1])["records_rewritten"] == 0
+    assert _last_json(again)["records_rewritten"] == 0
     code, report = _recover_lost(instance, empty_index, tmp_path)
     assert code == 0 and report["restored"] == 3, report
 
