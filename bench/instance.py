@@ -13,13 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from config.settings import Settings, load_settings
-from index.access import Role
-from index.db import make_engine
-from ingest.instance import ensure_local_user
-from storage.crypto import new_master_keyset, write_master_key_file
-from storage.localserver import LocalS3, free_port, start_local_s3
-from storage.objects import S3Location, make_client
+from papervault.config.settings import Settings, load_settings
+from papervault.index.access import Role
+from papervault.index.db import make_engine
+from papervault.ingest.instance import ensure_local_user
+from papervault.storage.crypto import new_master_keyset, write_master_key_file
+from papervault.storage.localserver import LocalS3, free_port, start_local_s3
+from papervault.storage.objects import S3Location, make_client
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -16,11 +16,11 @@ from typing import Any
 import psutil
 from sqlmodel import Session, col, func, select
 
-from config.settings import Settings
-from index.models import Document, Job
-from ingest.pipeline import Stored, capture
-from ingest.runtime import Runtime, open_runtime
-from ingest.service import run_worker
+from papervault.config.settings import Settings
+from papervault.index.models import Document, Job
+from papervault.ingest.pipeline import Stored, capture
+from papervault.ingest.runtime import Runtime, open_runtime
+from papervault.ingest.service import run_worker
 
 
 def _capture(rt: Runtime, src: Path, name: str) -> int:

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from storage import crypto
-from storage.objects import CHUNK, ObjectStore
+from papervault.storage import crypto
+from papervault.storage.objects import CHUNK, ObjectStore
 
 
 class _Sink(io.RawIOBase):

@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import corpus, instance, peers, runs, storage_speed  # noqa: E402
-from ingest.runtime import open_runtime  # noqa: E402
+from papervault.ingest.runtime import open_runtime  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

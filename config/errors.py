@@ -5,7 +5,7 @@ The CLI maps ``exit_code`` and the web app maps ``http_status`` in one place eac
 
 from __future__ import annotations
 
-from config.messages import Lang, text
+from papervault.config.messages import Lang, text
 
 
 class PapervaultError(Exception):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from index.models import AuditEntry, utcnow
+from papervault.index.models import AuditEntry, utcnow
 
 CHAIN_LOCK = 0x7076_6175_6469_74  # "pvaudit": the advisory lock id of the chain
 
@@ -128,7 +128,7 @@ class LogFilter:
 
 
 def _where(session: Session, flt: LogFilter) -> list[Any]:
-    from index.models import Document
+    from papervault.index.models import Document
 
     conds: list[Any] = []
     if flt.actor:

@@ -17,9 +17,16 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, func, select
 
-from index.coverage_models import FAILED, NONE, STATE_NAMES, VERIFIED, CoverageDirty, RecordState
-from index.coverage_sql import FILL_ALL, FILL_SOME
-from index.models import Document, PaperRecord, Verification
+from papervault.index.coverage_models import (
+    FAILED,
+    NONE,
+    STATE_NAMES,
+    VERIFIED,
+    CoverageDirty,
+    RecordState,
+)
+from papervault.index.coverage_sql import FILL_ALL, FILL_SOME
+from papervault.index.models import Document, PaperRecord, Verification
 
 CHUNK = 500
 # Past this many marked records one set-based rebuild beats many small ones.
@@ -203,7 +210,7 @@ def _describe(session: Session, rows: list[tuple[str, int]]) -> Iterator[Flagged
 
 
 def _qa_failures(session: Session, doc_ids: list[int]) -> dict[int, str]:
-    from index.coverage_models import QaCheck
+    from papervault.index.coverage_models import QaCheck
 
     if not doc_ids:
         return {}

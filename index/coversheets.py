@@ -21,8 +21,8 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
-from config.errors import DependencyMissing
-from index.models import PaperRecord
+from papervault.config.errors import DependencyMissing
+from papervault.index.models import PaperRecord
 
 PREFIX = "PV1"
 FONTS = (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),

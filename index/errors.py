@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.errors import TransientError
+from papervault.config.errors import TransientError
 
 
 class DatabaseUnavailable(TransientError):

@@ -8,9 +8,9 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
-from index.db import session_scope
-from index.models import Document
-from storage.crypto import WrappedKey
+from papervault.index.db import session_scope
+from papervault.index.models import Document
+from papervault.storage.crypto import WrappedKey
 
 
 def key_usage(session: Session) -> dict[str, int]:

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from config.errors import BadInput, NotFound
-from index.coverage_models import CoverageDirty, QaCheck
-from index.models import Document, utcnow
+from papervault.config.errors import BadInput, NotFound
+from papervault.index.coverage_models import CoverageDirty, QaCheck
+from papervault.index.models import Document, utcnow
 
 MIN_FRACTION = 0.05
 

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from config.errors import PapervaultError, TransientError
-from index import documents
-from index.db import session_scope
-from index.models import Document, Verification, utcnow
-from storage.crypto import WrappedKey
-from storage.objects import ObjectStore
+from papervault.config.errors import PapervaultError, TransientError
+from papervault.index import documents
+from papervault.index.db import session_scope
+from papervault.index.models import Document, Verification, utcnow
+from papervault.storage.crypto import WrappedKey
+from papervault.storage.objects import ObjectStore
 
 BATCH = 200
 

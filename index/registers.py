@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from config.errors import BadInput
-from index.models import Client, PaperRecord, utcnow
+from papervault.config.errors import BadInput
+from papervault.index.models import Client, PaperRecord, utcnow
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 

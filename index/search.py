@@ -23,8 +23,8 @@ from datetime import date, datetime
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from config.errors import BadInput
-from index.search_index import CHUNK_SHIFT, catch_up, fold, is_sqlite, tokens
+from papervault.config.errors import BadInput
+from papervault.index.search_index import CHUNK_SHIFT, catch_up, fold, is_sqlite, tokens
 
 PER_PAGE_MAX = 100
 COUNT_CAP = 10_000  # beyond this the count shows "10000+": counting every hit costs time
@@ -321,7 +321,7 @@ def _order(session: Session, groups: list[list[str]], ranked: bool) -> tuple[str
 
 def _hits(session: Session, ranked: list[tuple[int, float]],
           groups: list[list[str]]) -> list[Hit]:
-    from index.models import Document
+    from papervault.index.models import Document
 
     # One query for the page, not one per hit: 20 ORM gets cost ~10 ms, most of a search.
     ids = [doc_id for doc_id, _ in ranked]

@@ -17,10 +17,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from config.errors import BadInput, Forbidden, NotFound, NotSignedIn
-from config.settings import AccessSettings
-from index.access import Perm, Principal, Role, parse_roles, permissions, roles_text
-from index.models import ApiToken, AuditEntry, LoginSession, User, utcnow
+from papervault.config.errors import BadInput, Forbidden, NotFound, NotSignedIn
+from papervault.config.settings import AccessSettings
+from papervault.index.access import Perm, Principal, Role, parse_roles, permissions, roles_text
+from papervault.index.models import ApiToken, AuditEntry, LoginSession, User, utcnow
 
 TOKEN_PREFIX = "pv_"
 _hasher = PasswordHasher()

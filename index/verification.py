@@ -19,12 +19,12 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import col, or_, select
 
-from config.errors import PapervaultError, TransientError
-from index.db import session_scope
-from index.models import Document, Verification, utcnow
-from index.recovery import details_of
-from storage.crypto import WrappedKey
-from storage.objects import ObjectStore
+from papervault.config.errors import PapervaultError, TransientError
+from papervault.index.db import session_scope
+from papervault.index.models import Document, Verification, utcnow
+from papervault.index.recovery import details_of
+from papervault.storage.crypto import WrappedKey
+from papervault.storage.objects import ObjectStore
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class RunResult:
 def select_ids(engine: Engine, sel: Selection) -> list[int]:
     """Ids to check, least recently verified first."""
     if not 0 < sel.sample <= 1:
-        from config.errors import BadInput
+        from papervault.config.errors import BadInput
 
         raise BadInput(detail="--sample must be a fraction in (0, 1], e.g. 0.1")
     stmt = select(Document.id)

@@ -13,11 +13,11 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from config.errors import PapervaultError
-from config.logging import setup_logging
-from config.messages import Lang, text
-from config.settings import Settings, load_settings
-from index.access import Principal
+from papervault.config.errors import PapervaultError
+from papervault.config.logging import setup_logging
+from papervault.config.messages import Lang, text
+from papervault.config.settings import Settings, load_settings
+from papervault.index.access import Principal
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -92,11 +92,11 @@ def authorize_command(s: Settings, key: str) -> Principal | None:
 
     The first ``users add`` on an instance without users is allowed: it makes the first admin.
     """
-    from config.errors import Forbidden
-    from index import audit, users
-    from index.access import COMMANDS, Open, allows
-    from index.db import make_engine, session_scope, upgrade
-    from ingest.runtime import audit_key
+    from papervault.config.errors import Forbidden
+    from papervault.index import audit, users
+    from papervault.index.access import COMMANDS, Open, allows
+    from papervault.index.db import make_engine, session_scope, upgrade
+    from papervault.ingest.runtime import audit_key
 
     rule = COMMANDS.get(key)
     if rule is Open.BOOTSTRAP:
@@ -131,10 +131,10 @@ def emit_json(obj: Any) -> None:
 def relink_after_import(s: Settings, engine: Engine, file_name: str,
                         values: list[str]) -> None:
     """After a register import: link the documents it now explains, audit that, say so."""
-    from index import audit
-    from index.db import session_scope
-    from ingest.relink import relink
-    from ingest.runtime import audit_key
+    from papervault.index import audit
+    from papervault.index.db import session_scope
+    from papervault.ingest.relink import relink
+    from papervault.ingest.runtime import audit_key
 
     found = relink(engine, s, values)
     with session_scope(engine) as session:
@@ -151,10 +151,10 @@ def init(
         help="the first administrator (default: PAPERVAULT_ACTOR or your login name)")] = None,
 ) -> None:
     """Create an instance: config, master key (0600), inbox/, quarantine/, index, first admin."""
-    from index import users
-    from index.access import Role
-    from index.db import make_engine, session_scope, upgrade
-    from ingest.instance import init_instance
+    from papervault.index import users
+    from papervault.index.access import Role
+    from papervault.index.db import make_engine, session_scope, upgrade
+    from papervault.ingest.instance import init_instance
 
     config = init_instance(folder, web_port)
     s = load_settings(config)
@@ -176,7 +176,7 @@ def init(
 @app.command()
 def up(ctx: typer.Context) -> None:
     """Run the main job: local S3 server, watcher, OCR worker and web UI (Ctrl-C stops)."""
-    from ingest.service import run_up
+    from papervault.ingest.service import run_up
 
     run_up(settings_of(ctx))
 
@@ -184,7 +184,7 @@ def up(ctx: typer.Context) -> None:
 @app.command()
 def watch(ctx: typer.Context) -> None:
     """Run only the capture daemon (watcher → encrypted store); OCR runs in workers."""
-    from ingest.service import run_watch
+    from papervault.ingest.service import run_watch
 
     run_watch(settings_of(ctx))
 
@@ -195,7 +195,7 @@ def worker(
     drain: Annotated[bool, typer.Option(help="exit when the queue is empty")] = False,
 ) -> None:
     """Run only the OCR worker (scale out: one per machine, sharing PostgreSQL and S3)."""
-    from ingest.service import run_worker
+    from papervault.ingest.service import run_worker
 
     run_worker(settings_of(ctx), drain=drain)
 
@@ -208,7 +208,7 @@ def ingest(
     ocr: Annotated[bool, typer.Option(help="also run OCR on what was stored")] = False,
 ) -> None:
     """Capture files and folders once (back-scanning batches), through the same pipeline."""
-    from ingest.service import ingest_paths
+    from papervault.ingest.service import ingest_paths
 
     s = settings_of(ctx)
     with Progress(console=err, disable=as_json or not sys.stderr.isatty()) as progress:
@@ -234,7 +234,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Counts by state, queue depth, retries in progress and the last errors."""
-    from ingest.service import gather_status
+    from papervault.ingest.service import gather_status
 
     data = gather_status(settings_of(ctx))
     if as_json:
@@ -256,10 +256,10 @@ def status(
 @clients_app.command("import")
 def clients_import(ctx: typer.Context, file: InputFile) -> None:
     """Import or update clients from CSV/XLSX (client_id, name, department, policy_numbers)."""
-    from index import audit
-    from index.db import session_scope
-    from index.registers import client_values, import_clients, read_rows
-    from ingest.runtime import audit_key, open_runtime
+    from papervault.index import audit
+    from papervault.index.db import session_scope
+    from papervault.index.registers import client_values, import_clients, read_rows
+    from papervault.ingest.runtime import audit_key, open_runtime
 
     s = settings_of(ctx)
     rt = open_runtime(s)
@@ -278,7 +278,7 @@ def review(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List documents waiting for a client link, or link one by hand with --link."""
-    from ingest.service import link_by_hand, unlinked
+    from papervault.ingest.service import link_by_hand, unlinked
 
     s = settings_of(ctx)
     if link is not None:
@@ -319,4 +319,4 @@ def main() -> None:
 
 
 # Command groups that live in their own modules register themselves on import.
-from ingest import cli_admin, cli_archive, cli_coverage, cli_users  # noqa: E402,F401
+from papervault.ingest import cli_admin, cli_archive, cli_coverage, cli_users  # noqa: E402,F401

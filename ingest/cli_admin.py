@@ -8,17 +8,17 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from config.errors import BadInput, PapervaultError
-from config.messages import text
-from index import audit
-from index.db import session_scope
-from index.keys import key_usage, rewrap_all
-from index.recovery import details_of, restore, sync_records
-from ingest.cli import app, emit_json, err, out, settings_of
-from ingest.runtime import audit_key, open_runtime
-from storage import crypto
-from storage.errors import IntegrityError
-from storage.keyring import add_primary_key, retire_key
+from papervault.config.errors import BadInput, PapervaultError
+from papervault.config.messages import text
+from papervault.index import audit
+from papervault.index.db import session_scope
+from papervault.index.keys import key_usage, rewrap_all
+from papervault.index.recovery import details_of, restore, sync_records
+from papervault.ingest.cli import app, emit_json, err, out, settings_of
+from papervault.ingest.runtime import audit_key, open_runtime
+from papervault.storage import crypto
+from papervault.storage.errors import IntegrityError
+from papervault.storage.keyring import add_primary_key, retire_key
 
 keys_app = typer.Typer(help="主密钥 / master keys", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 / the audit trail", no_args_is_help=True)
@@ -182,7 +182,7 @@ def audit_log(
     """Show or export the audit trail, newest first (auditors)."""
     from datetime import UTC, datetime, time, timedelta
 
-    from index.web.archive import parse_date
+    from papervault.index.web.archive import parse_date
 
     s = settings_of(ctx)
     since_d, until_d = parse_date(since), parse_date(until)
@@ -215,8 +215,8 @@ app.add_typer(privacy_app, name="privacy")
 @privacy_app.command("mask-existing")
 def privacy_mask_existing(ctx: typer.Context) -> None:
     """Mask ID and card numbers in text stored before privacy.mask_numbers was turned on."""
-    from index import privacy
-    from ingest.runtime import pi_key
+    from papervault.index import privacy
+    from papervault.ingest.runtime import pi_key
 
     s = settings_of(ctx)
     key = pi_key(s)
@@ -240,7 +240,7 @@ GraceOpt = Annotated[float, typer.Option(
 def _orphans(ctx: typer.Context, hours: float):  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from index import orphans
+    from papervault.index import orphans
 
     s = settings_of(ctx)
     rt = open_runtime(s)
@@ -269,7 +269,7 @@ def orphans_list(ctx: typer.Context, hours: GraceOpt = 24.0,
 @orphans_app.command("delete")
 def orphans_delete(ctx: typer.Context, hours: GraceOpt = 24.0) -> None:
     """Delete those objects (each re-checked against the index just before)."""
-    from index import orphans
+    from papervault.index import orphans
 
     s, rt, found = _orphans(ctx, hours)
     deleted = 0

@@ -12,13 +12,13 @@ from typing import Annotated
 
 import typer
 
-from config.errors import ConfigError
-from config.messages import text
-from config.settings import Settings
-from index.access import Perm
-from index.db import session_scope
-from index.search import SearchQuery
-from index.web.archive import (
+from papervault.config.errors import ConfigError
+from papervault.config.messages import text
+from papervault.config.settings import Settings
+from papervault.index.access import Perm
+from papervault.index.db import session_scope
+from papervault.index.search import SearchQuery
+from papervault.index.web.archive import (
     Auditor,
     document_dict,
     find,
@@ -28,9 +28,9 @@ from index.web.archive import (
     result_dict,
     stored_file,
 )
-from ingest.cli import app, emit_json, out, principal_of, settings_of
-from ingest.runtime import local_s3, open_runtime, pi_key
-from storage.errors import IntegrityError
+from papervault.ingest.cli import app, emit_json, out, principal_of, settings_of
+from papervault.ingest.runtime import local_s3, open_runtime, pi_key
+from papervault.storage.errors import IntegrityError
 
 Opt = typer.Option
 
@@ -147,7 +147,7 @@ def serve(ctx: typer.Context) -> None:
     """Run the web UI and REST API alone (beyond 127.0.0.1 only with login on)."""
     import uvicorn
 
-    from index.web.app import create_app
+    from papervault.index.web.app import create_app
 
     s = settings_of(ctx)
     check_loopback(s)
@@ -158,7 +158,7 @@ def serve(ctx: typer.Context) -> None:
 
 def check_loopback(s: Settings) -> None:
     """Refuse a non-loopback address when the web UI has login turned off."""
-    from index.web.app import is_loopback
+    from papervault.index.web.app import is_loopback
 
     if not s.access.login and not is_loopback(s.web.host):
         raise ConfigError(detail=text("web_loopback_only", "en", host=s.web.host))

@@ -13,15 +13,28 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from config.errors import PapervaultError
-from config.messages import Lang, text
-from config.settings import Settings
-from index import audit, coverage, qa, verification
-from index.coverage import FlagFilter
-from index.db import session_scope
-from index.registers import RegisterRejected, import_paper_records, parse_paper_rows, read_table
-from ingest.cli import InputFile, app, emit_json, err, out, relink_after_import, settings_of
-from ingest.runtime import Runtime, audit_key, local_s3, open_runtime
+from papervault.config.errors import PapervaultError
+from papervault.config.messages import Lang, text
+from papervault.config.settings import Settings
+from papervault.index import audit, coverage, qa, verification
+from papervault.index.coverage import FlagFilter
+from papervault.index.db import session_scope
+from papervault.index.registers import (
+    RegisterRejected,
+    import_paper_records,
+    parse_paper_rows,
+    read_table,
+)
+from papervault.ingest.cli import (
+    InputFile,
+    app,
+    emit_json,
+    err,
+    out,
+    relink_after_import,
+    settings_of,
+)
+from papervault.ingest.runtime import Runtime, audit_key, local_s3, open_runtime
 
 paper_app = typer.Typer(help="纸质档案登记 / the paper-record register", no_args_is_help=True)
 qa_app = typer.Typer(help="人工抽检 / manual spot checks (DA/T 31-2017)", no_args_is_help=True)
@@ -99,7 +112,7 @@ def verify(
         if result.records_rewritten:
             out.print(text("records_rewritten", s.language, n=len(result.records_rewritten)))
     if result.interrupted:
-        from storage.errors import StorageUnavailable
+        from papervault.storage.errors import StorageUnavailable
 
         raise StorageUnavailable(detail=result.interrupted)
     if result.failed:
@@ -182,7 +195,7 @@ def coversheets(
     record: Annotated[list[str] | None, typer.Option(help="only these 档号")] = None,
 ) -> None:
     """One A4 cover sheet per record (QR code + 档号, client, title, shelf location)."""
-    from index.coversheets import render
+    from papervault.index.coversheets import render
 
     s = settings_of(ctx)
     rt = open_runtime(s)

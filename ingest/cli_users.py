@@ -12,14 +12,14 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from config.errors import BadInput
-from config.settings import Settings
-from index import audit, users
-from index.access import parse_roles, roles_text
-from index.db import make_engine, session_scope
-from index.models import User
-from ingest.cli import app, emit_json, out, settings_of
-from ingest.runtime import audit_key
+from papervault.config.errors import BadInput
+from papervault.config.settings import Settings
+from papervault.index import audit, users
+from papervault.index.access import parse_roles, roles_text
+from papervault.index.db import make_engine, session_scope
+from papervault.index.models import User
+from papervault.ingest.cli import app, emit_json, out, settings_of
+from papervault.ingest.runtime import audit_key
 
 users_app = typer.Typer(help="用户与角色 / users and roles", no_args_is_help=True)
 app.add_typer(users_app, name="users")

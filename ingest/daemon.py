@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.pipeline import CaptureContext, Outcome, Retry, capture
-from ingest.stability import StabilityTracker
-from ingest.watcher import start_observer
+from papervault.ingest.pipeline import CaptureContext, Outcome, Retry, capture
+from papervault.ingest.stability import StabilityTracker
+from papervault.ingest.watcher import start_observer
 
 log = logging.getLogger(__name__)
 

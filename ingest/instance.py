@@ -6,13 +6,13 @@ import os
 import secrets
 from pathlib import Path
 
-from config.errors import BadInput
-from config.settings import Settings
-from index.access import Role
-from index.db import make_engine, session_scope, upgrade
-from index.users import ensure_user
-from storage.crypto import new_master_keyset, write_master_key_file
-from storage.localserver import free_port
+from papervault.config.errors import BadInput
+from papervault.config.settings import Settings
+from papervault.index.access import Role
+from papervault.index.db import make_engine, session_scope, upgrade
+from papervault.index.users import ensure_user
+from papervault.storage.crypto import new_master_keyset, write_master_key_file
+from papervault.storage.localserver import free_port
 
 CONFIG_TEMPLATE = """\
 # papervault instance: paths are relative to this file's folder.

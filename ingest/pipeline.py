@@ -19,17 +19,17 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from config.errors import TransientError
-from config.messages import text
-from index import documents, recovery
-from index.db import session_scope
-from index.models import Document, Verification, utcnow
-from ingest.errors import Rejected
-from ingest.quarantine import display_name, quarantine
-from ingest.stages.fingerprint import sha256_file
-from ingest.stages.triage import Limits, triage
-from storage.errors import DiskFull, IntegrityError
-from storage.objects import ObjectStore
+from papervault.config.errors import TransientError
+from papervault.config.messages import text
+from papervault.index import documents, recovery
+from papervault.index.db import session_scope
+from papervault.index.models import Document, Verification, utcnow
+from papervault.ingest.errors import Rejected
+from papervault.ingest.quarantine import display_name, quarantine
+from papervault.ingest.stages.fingerprint import sha256_file
+from papervault.ingest.stages.triage import Limits, triage
+from papervault.storage.errors import DiskFull, IntegrityError
+from papervault.storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 

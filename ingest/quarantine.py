@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from config.messages import both
-from index.models import utcnow
+from papervault.config.messages import both
+from papervault.index.models import utcnow
 
 
 def display_name(path: Path) -> str:

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from config.settings import Settings
-from index import documents
-from index.db import session_scope
-from index.models import Document
-from index.search import documents_with
-from ingest.stages import link
-from ingest.stages.text import fold
+from papervault.config.settings import Settings
+from papervault.index import documents
+from papervault.index.db import session_scope
+from papervault.index.models import Document
+from papervault.index.search import documents_with
+from papervault.ingest.stages import link
+from papervault.ingest.stages.text import fold
 
 KEEP = ("manual", "coversheet")
 

@@ -14,18 +14,18 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from config.errors import ConfigError
-from config.settings import Settings
-from index.audit import load_audit_key
-from index.db import make_engine, upgrade
-from ingest.daemon import WatchConfig
-from ingest.pipeline import CaptureContext
-from ingest.stages.triage import Limits
-from ingest.worker import WorkerConfig
-from storage.errors import StorageUnavailable
-from storage.factory import open_store
-from storage.localserver import LocalS3, start_local_s3
-from storage.objects import ObjectStore
+from papervault.config.errors import ConfigError
+from papervault.config.settings import Settings
+from papervault.index.audit import load_audit_key
+from papervault.index.db import make_engine, upgrade
+from papervault.ingest.daemon import WatchConfig
+from papervault.ingest.pipeline import CaptureContext
+from papervault.ingest.stages.triage import Limits
+from papervault.ingest.worker import WorkerConfig
+from papervault.storage.errors import StorageUnavailable
+from papervault.storage.factory import open_store
+from papervault.storage.localserver import LocalS3, start_local_s3
+from papervault.storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 

@@ -15,16 +15,16 @@ from typing import Any
 from rich.progress import Progress
 from sqlmodel import col, select
 
-from config.errors import NotFound, TransientError
-from config.settings import Settings
-from index.db import session_scope
-from index.models import Client, Document
-from index.status import status
-from ingest.daemon import Capturer, walk_inbox
-from ingest.pipeline import Outcome, capture
-from ingest.runtime import Runtime, audit_key, local_s3, open_runtime, run_dir
-from ingest.stages.ocr import check_tesseract
-from ingest.worker import Worker, clean_private_dir, make_pool
+from papervault.config.errors import NotFound, TransientError
+from papervault.config.settings import Settings
+from papervault.index.db import session_scope
+from papervault.index.models import Client, Document
+from papervault.index.status import status
+from papervault.ingest.daemon import Capturer, walk_inbox
+from papervault.ingest.pipeline import Outcome, capture
+from papervault.ingest.runtime import Runtime, audit_key, local_s3, open_runtime, run_dir
+from papervault.ingest.stages.ocr import check_tesseract
+from papervault.ingest.worker import Worker, clean_private_dir, make_pool
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def run_worker(s: Settings, drain: bool = False, stop: threading.Event | None = 
 
 def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False) -> None:
     cfg = rt.worker_config()
-    from index import jobs
+    from papervault.index import jobs
 
     with make_pool(cfg) as pool:
         # As many jobs in flight as page processes, so one-page documents fill every core.
@@ -196,7 +196,7 @@ def _start_web(s: Settings, stop: threading.Event) -> threading.Thread | None:
     if not s.web.enabled:
         return None
     try:
-        from index.web.app import create_app
+        from papervault.index.web.app import create_app
     except ImportError:
         return None
     import uvicorn
@@ -242,7 +242,7 @@ def unlinked(s: Settings) -> list[dict[str, Any]]:
 
 
 def link_by_hand(s: Settings, doc_id: int, client_id: str) -> None:
-    from index import audit
+    from papervault.index import audit
 
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:

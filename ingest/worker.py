@@ -22,15 +22,15 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import col, delete
 
-from config.errors import PapervaultError, TransientError
-from index import documents, jobs, privacy
-from index.db import session_scope
-from index.models import Document, Page, utcnow
-from ingest.stages import barcodes, link, quality, split
-from ingest.stages.ocr import PageResult, PageTask, init_worker_process, ocr_page
-from ingest.stages.searchable_pdf import assemble
-from storage.crypto import WrappedKey
-from storage.objects import ObjectStore
+from papervault.config.errors import PapervaultError, TransientError
+from papervault.index import documents, jobs, privacy
+from papervault.index.db import session_scope
+from papervault.index.models import Document, Page, utcnow
+from papervault.ingest.stages import barcodes, link, quality, split
+from papervault.ingest.stages.ocr import PageResult, PageTask, init_worker_process, ocr_page
+from papervault.ingest.stages.searchable_pdf import assemble
+from papervault.storage.crypto import WrappedKey
+from papervault.storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-.venv/bin/ruff check .
+scripts/lint.sh
 .venv/bin/python -m pytest "$@"

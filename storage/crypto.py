@@ -18,7 +18,7 @@ from typing import BinaryIO
 import tink
 from tink import aead, secret_key_access, streaming_aead
 
-from storage.errors import NoMasterKey, WrongKey
+from papervault.storage.errors import NoMasterKey, WrongKey
 
 _registered = False
 

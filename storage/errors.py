@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.errors import PapervaultError, TransientError
+from papervault.config.errors import PapervaultError, TransientError
 
 
 class StorageUnavailable(TransientError):

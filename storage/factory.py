@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from config.settings import Settings
-from storage.crypto import load_master_key
-from storage.objects import ObjectStore, S3Location, make_client
+from papervault.config.settings import Settings
+from papervault.storage.crypto import load_master_key
+from papervault.storage.objects import ObjectStore, S3Location, make_client
 
 
 def s3_location(s: Settings) -> S3Location:

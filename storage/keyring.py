@@ -11,8 +11,8 @@ import json
 import os
 from pathlib import Path
 
-from config.errors import BadInput
-from storage.crypto import MasterKey, new_master_keyset, parse_master_key
+from papervault.config.errors import BadInput
+from papervault.storage.crypto import MasterKey, new_master_keyset, parse_master_key
 
 
 def _write_atomic(path: Path, text: str) -> None:

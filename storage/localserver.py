@@ -21,8 +21,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config.errors import DependencyMissing
-from storage.errors import StorageUnavailable
+from papervault.config.errors import DependencyMissing
+from papervault.storage.errors import StorageUnavailable
 
 
 def free_port() -> int:

@@ -28,10 +28,10 @@ from minio.commonconfig import ENABLED
 from minio.error import MinioException, S3Error
 from minio.versioningconfig import VersioningConfig
 
-from config.errors import ConfigError
-from storage import crypto, records
-from storage.crypto import MasterKey, WrappedKey
-from storage.errors import DiskFull, IntegrityError, StorageUnavailable
+from papervault.config.errors import ConfigError
+from papervault.storage import crypto, records
+from papervault.storage.crypto import MasterKey, WrappedKey
+from papervault.storage.errors import DiskFull, IntegrityError, StorageUnavailable
 
 CHUNK = 1024 * 1024
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}

@@ -19,9 +19,9 @@ from typing import Any
 
 import tink
 
-from storage import crypto
-from storage.crypto import MasterKey, WrappedKey
-from storage.errors import IntegrityError
+from papervault.storage import crypto
+from papervault.storage.crypto import MasterKey, WrappedKey
+from papervault.storage.errors import IntegrityError
 
 PREFIX = "r/"
 VERSION = 1

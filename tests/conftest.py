@@ -17,13 +17,13 @@ from minio.deleteobjects import DeleteObject
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from config.settings import Settings, load_settings
-from index.access import Role
-from index.db import make_engine, upgrade
-from ingest.instance import ensure_local_user
-from storage.crypto import new_master_keyset, parse_master_key, write_master_key_file
-from storage.localserver import LocalS3, free_port, start_local_s3
-from storage.objects import ObjectStore, S3Location, make_client
+from papervault.config.settings import Settings, load_settings
+from papervault.index.access import Role
+from papervault.index.db import make_engine, upgrade
+from papervault.ingest.instance import ensure_local_user
+from papervault.storage.crypto import new_master_keyset, parse_master_key, write_master_key_file
+from papervault.storage.localserver import LocalS3, free_port, start_local_s3
+from papervault.storage.objects import ObjectStore, S3Location, make_client
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 if not TESTDATA.exists():

@@ -11,15 +11,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
-from config.errors import PapervaultError
-from index import audit as trail
-from index import users
-from index.access import Role, parse_roles, roles_text
-from index.db import session_scope
-from index.models import User
-from index.status import status
-from index.web.app import audit, render, ui
-from index.web.archive import parse_date
+from papervault.config.errors import PapervaultError
+from papervault.index import audit as trail
+from papervault.index import users
+from papervault.index.access import Role, parse_roles, roles_text
+from papervault.index.db import session_scope
+from papervault.index.models import User
+from papervault.index.status import status
+from papervault.index.web.app import audit, render, ui
+from papervault.index.web.archive import parse_date
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])

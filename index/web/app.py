@@ -36,15 +36,15 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
-from config.errors import ConfigError, NotSignedIn, PapervaultError
-from config.messages import CATALOGUE, Lang, text
-from config.settings import Settings
-from index.access import Perm, Principal
-from index.audit import load_audit_key
-from index.db import make_engine, upgrade
-from index.web.archive import Auditor
-from index.web.security import CSRF_COOKIE, csrf_token, new_csrf_seed
-from storage.factory import open_store
+from papervault.config.errors import ConfigError, NotSignedIn, PapervaultError
+from papervault.config.messages import CATALOGUE, Lang, text
+from papervault.config.settings import Settings
+from papervault.index.access import Perm, Principal
+from papervault.index.audit import load_audit_key
+from papervault.index.db import make_engine, upgrade
+from papervault.index.web.archive import Auditor
+from papervault.index.web.security import CSRF_COOKIE, csrf_token, new_csrf_seed
+from papervault.storage.factory import open_store
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "pv_lang"
@@ -132,7 +132,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
 
 def create_app(settings: Settings) -> FastAPI:
     """The application for one instance (schema upgraded, store opened, routes mounted)."""
-    from index.web.auth import authorize
+    from papervault.index.web.auth import authorize
 
     if not settings.access.login and not is_loopback(settings.web.host):
         raise ConfigError(detail=text("web_loopback_only", "en", host=settings.web.host))
@@ -158,7 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _routers(app: FastAPI) -> None:
-    from index.web import admin, api, auth, coverage_routes, pages
+    from papervault.index.web import admin, api, auth, coverage_routes, pages
 
     app.include_router(auth.router)
     app.include_router(api.router)
@@ -171,7 +171,7 @@ def _routers(app: FastAPI) -> None:
 
 async def _on_error(request: Request, exc: PapervaultError) -> Response:
     """Our errors, in one place: JSON for the API, a page for people."""
-    from index.web.auth import PasswordChangeRequired, login_redirect
+    from papervault.index.web.auth import PasswordChangeRequired, login_redirect
 
     u = ui(request)
     if exc.http_status >= 500:

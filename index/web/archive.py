@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from config.errors import NotFound
-from config.settings import Settings
-from index.audit import load_audit_key, record
-from index.models import Client, Document, Page, PaperRecord
-from index.search import Hit, SearchQuery, SearchResult
-from storage.crypto import WrappedKey
+from papervault.config.errors import NotFound
+from papervault.config.settings import Settings
+from papervault.index.audit import load_audit_key, record
+from papervault.index.models import Client, Document, Page, PaperRecord
+from papervault.index.search import Hit, SearchQuery, SearchResult
+from papervault.storage.crypto import WrappedKey
 
 
 @dataclass(frozen=True)
@@ -153,8 +153,8 @@ def find(session: Session, query: SearchQuery, pi_key: bytes | None
     returns the result and the query as the audit trail may keep it (numbers masked)."""
     from dataclasses import replace
 
-    from index.privacy import rewrite_query
-    from index.search import search
+    from papervault.index.privacy import rewrite_query
+    from papervault.index.search import search
 
     rw = rewrite_query(session, query.q, pi_key)
     if rw.doc_ids is not None:
@@ -164,7 +164,7 @@ def find(session: Session, query: SearchQuery, pi_key: bytes | None
 
 def parse_date(value: str | None) -> date | None:
     """``YYYY-MM-DD`` or nothing (BadInput otherwise)."""
-    from config.errors import BadInput
+    from papervault.config.errors import BadInput
 
     if not value:
         return None

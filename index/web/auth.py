@@ -11,13 +11,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from config.errors import BadInput, Forbidden, NotSignedIn, PapervaultError
-from config.settings import Settings
-from index import users
-from index.access import ROUTES, Open, Principal, allows
-from index.db import session_scope
-from index.web.app import audit, render, ui
-from index.web.security import (
+from papervault.config.errors import BadInput, Forbidden, NotSignedIn, PapervaultError
+from papervault.config.settings import Settings
+from papervault.index import users
+from papervault.index.access import ROUTES, Open, Principal, allows
+from papervault.index.db import session_scope
+from papervault.index.web.app import audit, render, ui
+from papervault.index.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
     SAFE_METHODS,

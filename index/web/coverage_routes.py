@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from config.errors import BadInput
-from index import coverage, qa
-from index.coverage import FlagFilter
-from index.db import session_scope
-from index.web.app import audit, render, ui
+from papervault.config.errors import BadInput
+from papervault.index import coverage, qa
+from papervault.index.coverage import FlagFilter
+from papervault.index.db import session_scope
+from papervault.index.web.app import audit, render, ui
 
 router = APIRouter()
 SHOWN = 200
@@ -79,7 +79,7 @@ def flagged_csv(request: Request) -> Response:
 
 @router.get("/coverage/coversheets.pdf", include_in_schema=False)
 def coversheets_pdf(request: Request) -> Response:
-    from index.coversheets import render as render_sheets
+    from papervault.index.coversheets import render as render_sheets
 
     flt = _filter(request)
     with session_scope(request.app.state.engine) as s:
@@ -105,8 +105,8 @@ def _sampled(session: Any, doc_id: int) -> None:
     """NotFound unless ``doc_id`` was drawn for a spot check (auditors see no other scans)."""
     from sqlmodel import select
 
-    from config.errors import NotFound
-    from index.coverage_models import QaCheck
+    from papervault.config.errors import NotFound
+    from papervault.index.coverage_models import QaCheck
 
     if session.exec(select(QaCheck).where(QaCheck.document_id == doc_id)).first() is None:
         raise NotFound(what=f"spot check of document {doc_id}")
@@ -123,7 +123,7 @@ def qa_page(request: Request) -> HTMLResponse:
 
 @router.get("/qa/{doc_id}/pages/{page_no}.jpg", include_in_schema=False)
 def qa_page_image(request: Request, doc_id: int, page_no: int, w: int = 800) -> Response:
-    from index.web import files
+    from papervault.index.web import files
 
     with session_scope(request.app.state.engine) as s:
         _sampled(s, doc_id)

@@ -15,11 +15,11 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from PIL import Image
 
-from config.errors import BadInput, NotFound
-from index.db import session_scope
-from index.web.app import audit
-from index.web.archive import get_document, stored_file
-from storage.objects import ObjectStore
+from papervault.config.errors import BadInput, NotFound
+from papervault.index.db import session_scope
+from papervault.index.web.app import audit
+from papervault.index.web.archive import get_document, stored_file
+from papervault.storage.objects import ObjectStore
 
 THUMB_MAX = 1600
 MAX_RENDER_BYTES = 200 * 1024 * 1024  # larger originals are not thumbnailed in memory

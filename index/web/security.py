@@ -14,10 +14,10 @@ import secrets
 from fastapi import Request
 from sqlmodel import Session
 
-from config.errors import NotSignedIn, PapervaultError
-from config.settings import Settings
-from index.access import Principal
-from index.users import local_principal, principal_of, session_user, token_user
+from papervault.config.errors import NotSignedIn, PapervaultError
+from papervault.config.settings import Settings
+from papervault.index.access import Principal
+from papervault.index.users import local_principal, principal_of, session_user, token_user
 
 SESSION_COOKIE = "pv_session"
 CSRF_COOKIE = "pv_csrf"

@@ -16,9 +16,9 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from index.coversheets import SheetPayload, decode
-from ingest.errors import OcrFailed
-from ingest.stages import rasterize
+from papervault.index.coversheets import SheetPayload, decode
+from papervault.ingest.errors import OcrFailed
+from papervault.ingest.stages import rasterize
 
 SCAN_DPI = 150
 FORMATS = (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.Code128)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.stages.text import fold
+from papervault.ingest.stages.text import fold
 
 
 @dataclass(frozen=True)

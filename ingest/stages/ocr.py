@@ -15,10 +15,10 @@ from pathlib import Path
 import pytesseract
 from pytesseract.pytesseract import TesseractError, TesseractNotFoundError, run_tesseract
 
-from config.errors import DependencyMissing
-from ingest.errors import OcrFailed
-from ingest.stages import barcodes, rasterize
-from ingest.stages.text import clean_ocr_text
+from papervault.config.errors import DependencyMissing
+from papervault.ingest.errors import OcrFailed
+from papervault.ingest.stages import barcodes, rasterize
+from papervault.ingest.stages.text import clean_ocr_text
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pikepdf
 
-from ingest.stages.ocr import PageResult
+from papervault.ingest.stages.ocr import PageResult
 
 Warning_ = dict[str, object]
 

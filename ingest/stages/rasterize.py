@@ -12,7 +12,7 @@ from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 from pikepdf.models.image import UnsupportedImageTypeError
 from PIL import Image
 
-from ingest.errors import OcrFailed
+from papervault.ingest.errors import OcrFailed
 
 
 def text_layer(pdf: Path, page_no: int, timeout: float) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pikepdf
 
-from ingest.stages.ocr import PageResult
+from papervault.ingest.stages.ocr import PageResult
 
 
 def assemble(pages: Sequence[PageResult], original: Path | None, out: Path) -> Path:

@@ -20,14 +20,14 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from index import documents
-from index.coversheets import SheetPayload
-from index.db import session_scope
-from index.models import Document, Page, PaperRecord, Verification, utcnow
-from ingest.stages import quality
-from ingest.stages.ocr import PageResult
-from ingest.stages.searchable_pdf import assemble
-from storage.objects import ObjectStore, StoredObject
+from papervault.index import documents
+from papervault.index.coversheets import SheetPayload
+from papervault.index.db import session_scope
+from papervault.index.models import Document, Page, PaperRecord, Verification, utcnow
+from papervault.ingest.stages import quality
+from papervault.ingest.stages.ocr import PageResult
+from papervault.ingest.stages.searchable_pdf import assemble
+from papervault.storage.objects import ObjectStore, StoredObject
 
 log = logging.getLogger(__name__)
 

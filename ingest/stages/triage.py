@@ -15,7 +15,7 @@ from pathlib import Path
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 
-from ingest.errors import Rejected
+from papervault.ingest.errors import Rejected
 
 PDF, TIFF, JPEG, PNG = "pdf", "tiff", "jpeg", "png"
 SUPPORTED = (PDF, TIFF, JPEG, PNG)

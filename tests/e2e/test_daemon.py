@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from index.models import Document, IngestEvent
-from ingest.daemon import Capturer
-from ingest.runtime import open_runtime
+from papervault.config.settings import Settings
+from papervault.index.models import Document, IngestEvent
+from papervault.ingest.daemon import Capturer
+from papervault.ingest.runtime import open_runtime
 from tests.conftest import wait_until
 from tests.factories import form_lines, write_form
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from config.settings import Settings
-from index.web.app import create_app
+from papervault.config.settings import Settings
+from papervault.index.web.app import create_app
 from tests.conftest import wait_until
 from tests.integration.test_search_access import CLIENT, ingest_claim
 

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from storage.localserver import free_port
+from papervault.storage.localserver import free_port
 
 
 def pg_bin() -> Path | None:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from config.settings import Settings
-from ingest.daemon import walk_inbox
-from ingest.pipeline import Quarantined, Stored, capture
-from ingest.runtime import open_runtime
+from papervault.config.settings import Settings
+from papervault.ingest.daemon import walk_inbox
+from papervault.ingest.pipeline import Quarantined, Stored, capture
+from papervault.ingest.runtime import open_runtime
 
 SAMPLES = "paperless-ngx/src/documents/tests/samples"
 

@@ -19,12 +19,12 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from index.models import Document
-from ingest.daemon import Capturer
-from ingest.pipeline import Retry, Stored, capture
-from ingest.runtime import open_runtime
-from storage.localserver import free_port, start_local_s3
+from papervault.config.settings import Settings
+from papervault.index.models import Document
+from papervault.ingest.daemon import Capturer
+from papervault.ingest.pipeline import Retry, Stored, capture
+from papervault.ingest.runtime import open_runtime
+from papervault.storage.localserver import free_port, start_local_s3
 from tests.conftest import S3_ACCESS, S3_SECRET, bucket_ready, wait_until
 from tests.conftest import write_config as shared_write_config
 

@@ -15,9 +15,9 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from index.models import IngestEvent
-from ingest.runtime import open_runtime
+from papervault.config.settings import Settings
+from papervault.index.models import IngestEvent
+from papervault.ingest.runtime import open_runtime
 from tests.conftest import wait_until
 from tests.factories import write_multipage_pdf
 from tests.faults.test_faults import account, capturing, stored_shas

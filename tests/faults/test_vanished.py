@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-import ingest.pipeline as pipeline
-from config.settings import Settings
-from index.models import Document, IngestEvent, Job
-from ingest.pipeline import Stored, Vanished, capture
-from ingest.runtime import open_runtime
+import papervault.ingest.pipeline as pipeline
+from papervault.config.settings import Settings
+from papervault.index.models import Document, IngestEvent, Job
+from papervault.ingest.pipeline import Stored, Vanished, capture
+from papervault.ingest.runtime import open_runtime
 from tests.conftest import wait_until
 from tests.faults.test_faults import account, capturing, make_batch, stored_shas
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.errors import ConfigError
-from config.settings import Settings, load_settings
+from papervault.config.errors import ConfigError
+from papervault.config.settings import Settings, load_settings
 from tests.fuzz.budget import FUZZ
 from tests.report import FUZZ_EXAMPLES, counted
 

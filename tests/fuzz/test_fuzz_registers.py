@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from config.errors import BadInput
-from config.settings import DEFAULT_RECORD_PATTERNS
-from index.db import session_scope
-from index.models import Client, PaperRecord
-from index.registers import (
+from papervault.config.errors import BadInput
+from papervault.config.settings import DEFAULT_RECORD_PATTERNS
+from papervault.index.db import session_scope
+from papervault.index.models import Client, PaperRecord
+from papervault.index.registers import (
     CLIENT_COLUMNS,
     PAPER_COLUMNS,
     import_clients,

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from config.settings import LimitSettings
-from ingest.errors import Rejected
-from ingest.stages.triage import SUPPORTED, Limits, Triaged, sniff, triage
+from papervault.config.settings import LimitSettings
+from papervault.ingest.errors import Rejected
+from papervault.ingest.stages.triage import SUPPORTED, Limits, Triaged, sniff, triage
 from tests.factories import write_multipage_pdf
 from tests.fuzz.budget import FUZZ
 from tests.report import counted

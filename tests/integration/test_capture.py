@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from index.models import Document, IngestEvent, Job, Verification
-from ingest.pipeline import Duplicate, Quarantined, Retry, Stored, capture
-from ingest.runtime import open_runtime
-from storage.localserver import free_port, start_local_s3
+from papervault.config.settings import Settings
+from papervault.index.models import Document, IngestEvent, Job, Verification
+from papervault.ingest.pipeline import Duplicate, Quarantined, Retry, Stored, capture
+from papervault.ingest.runtime import open_runtime
+from papervault.storage.localserver import free_port, start_local_s3
 from tests.conftest import S3_ACCESS, S3_SECRET
 from tests.factories import form_lines, write_form
 
@@ -44,7 +44,7 @@ def test_stored_verified_recorded_then_source_removed(instance: Callable[..., Se
 
 
 def _wrapped(doc: Document):  # type: ignore[no-untyped-def]
-    from storage.crypto import WrappedKey
+    from papervault.storage.crypto import WrappedKey
 
     return WrappedKey(doc.wrapped_key, doc.key_id)
 
@@ -126,7 +126,7 @@ def test_each_bad_input_is_quarantined_with_its_reason(
 def test_unreadable_file_is_quarantined(instance: Callable[..., Settings],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Root (as CI runs) reads every file, so the permission answer is forced for this one."""
-    import ingest.stages.triage as triage_mod
+    import papervault.ingest.stages.triage as triage_mod
 
     s = instance()
     rt = open_runtime(s)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings
+from papervault.config.settings import Settings
 from tests.conftest import write_config
 
 
 def papervault(*args: str, env_config: Path | None = None) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", "from ingest.cli import main; main()", *args]
+    cmd = [sys.executable, "-c", "from papervault.ingest.cli import main; main()", *args]
     if env_config is not None:
         cmd[3:3] = ["-c", str(env_config)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)

@@ -13,16 +13,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from config.errors import PapervaultError
-from config.settings import Settings
-from index import coverage, qa
-from index.coverage import FlagFilter
-from index.db import session_scope
-from index.models import AuditEntry, Document, PaperRecord, Verification
-from index.registers import import_paper_records
-from ingest.cli import app
-from ingest.pipeline import Stored, capture
-from ingest.runtime import open_runtime
+from papervault.config.errors import PapervaultError
+from papervault.config.settings import Settings
+from papervault.index import coverage, qa
+from papervault.index.coverage import FlagFilter
+from papervault.index.db import session_scope
+from papervault.index.models import AuditEntry, Document, PaperRecord, Verification
+from papervault.index.registers import import_paper_records
+from papervault.ingest.cli import app
+from papervault.ingest.pipeline import Stored, capture
+from papervault.ingest.runtime import open_runtime
 from tests.conftest import write_config
 from tests.factories import form_lines, write_form
 
@@ -116,7 +116,7 @@ def _code(res: Result) -> int:
 
 
 def _flip(store: object, name: str) -> None:
-    from storage.objects import ObjectStore
+    from papervault.storage.objects import ObjectStore
 
     assert isinstance(store, ObjectStore)
     raw = bytearray(store.raw_bytes(name))

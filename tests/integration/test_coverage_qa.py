@@ -11,15 +11,15 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from config.errors import BadInput
-from config.settings import Settings
-from index import coverage, qa
-from index.coverage_models import QaCheck
-from index.db import session_scope
-from index.models import Document, PaperRecord
-from index.registers import import_paper_records
-from ingest.cli import app
-from ingest.runtime import open_runtime
+from papervault.config.errors import BadInput
+from papervault.config.settings import Settings
+from papervault.index import coverage, qa
+from papervault.index.coverage_models import QaCheck
+from papervault.index.db import session_scope
+from papervault.index.models import Document, PaperRecord
+from papervault.index.registers import import_paper_records
+from papervault.ingest.cli import app
+from papervault.ingest.runtime import open_runtime
 from tests.conftest import write_config
 
 
@@ -80,7 +80,7 @@ def test_sample_mark_report_and_coverage(instance: Callable[..., Settings],
 def test_mark_unknown_document(engine: object) -> None:
     from sqlalchemy.engine import Engine
 
-    from config.errors import NotFound
+    from papervault.config.errors import NotFound
 
     assert isinstance(engine, Engine)
     with session_scope(engine) as db, pytest.raises(NotFound):

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from index.db import session_scope
-from index.models import AuditEntry, Document, PaperRecord
-from index.registers import import_paper_records
-from index.web.app import create_app
+from papervault.config.settings import Settings
+from papervault.index.db import session_scope
+from papervault.index.models import AuditEntry, Document, PaperRecord
+from papervault.index.registers import import_paper_records
+from papervault.index.web.app import create_app
 
 
 def _seed(s: Settings) -> TestClient:

@@ -15,18 +15,18 @@ from PIL import Image
 from rich.progress import Progress
 from sqlmodel import Session, col, select
 
-from config.settings import Settings
-from index import coverage
-from index.coversheets import decode, encode, render
-from index.db import session_scope
-from index.models import Document, Page, PaperRecord
-from index.registers import import_paper_records
-from index.search import SearchQuery, search
-from ingest.runtime import open_runtime
-from ingest.service import ingest_paths
-from ingest.stages.barcodes import codes_in_image
-from ingest.stages.split import plan
-from storage.crypto import WrappedKey
+from papervault.config.settings import Settings
+from papervault.index import coverage
+from papervault.index.coversheets import decode, encode, render
+from papervault.index.db import session_scope
+from papervault.index.models import Document, Page, PaperRecord
+from papervault.index.registers import import_paper_records
+from papervault.index.search import SearchQuery, search
+from papervault.ingest.runtime import open_runtime
+from papervault.ingest.service import ingest_paths
+from papervault.ingest.stages.barcodes import codes_in_image
+from papervault.ingest.stages.split import plan
+from papervault.storage.crypto import WrappedKey
 from tests.factories import form_lines, render_page
 
 

@@ -11,18 +11,18 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from config.settings import Settings
-from index import audit
-from index.db import session_scope
-from index.keys import rewrap_all
-from index.models import Document
-from ingest.cli import app
-from ingest.cli_admin import AuditBroken
-from ingest.pipeline import Stored, capture
-from ingest.runtime import audit_key, open_runtime
-from storage import crypto
-from storage.crypto import WrappedKey
-from storage.keyring import add_primary_key
+from papervault.config.settings import Settings
+from papervault.index import audit
+from papervault.index.db import session_scope
+from papervault.index.keys import rewrap_all
+from papervault.index.models import Document
+from papervault.ingest.cli import app
+from papervault.ingest.cli_admin import AuditBroken
+from papervault.ingest.pipeline import Stored, capture
+from papervault.ingest.runtime import audit_key, open_runtime
+from papervault.storage import crypto
+from papervault.storage.crypto import WrappedKey
+from papervault.storage.keyring import add_primary_key
 from tests.conftest import write_config
 from tests.factories import form_lines, write_form
 

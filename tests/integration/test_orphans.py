@@ -11,12 +11,12 @@ from pathlib import Path
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from config.settings import Settings
-from index.models import Document
-from ingest.cli import app
-from ingest.pipeline import Stored, capture
-from ingest.runtime import open_runtime
-from storage.crypto import WrappedKey
+from papervault.config.settings import Settings
+from papervault.index.models import Document
+from papervault.ingest.cli import app
+from papervault.ingest.pipeline import Stored, capture
+from papervault.ingest.runtime import open_runtime
+from papervault.storage.crypto import WrappedKey
 from tests.conftest import write_config
 from tests.factories import form_lines, write_form
 

@@ -11,11 +11,11 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from config.settings import Settings
-from index.db import make_engine
-from index.models import AuditEntry, Document, Page, PiDigest
-from index.web.app import create_app
-from ingest.cli import app as cli_app
+from papervault.config.settings import Settings
+from papervault.index.db import make_engine
+from papervault.index.models import AuditEntry, Document, Page, PiDigest
+from papervault.index.web.app import create_app
+from papervault.ingest.cli import app as cli_app
 from tests.conftest import write_config
 from tests.factories import form_lines, write_form
 from tests.unit.test_privacy import CARD, ID, with_id_check
@@ -24,7 +24,7 @@ OTHER_ID = with_id_check("31010419800101123")
 
 
 def drop_form(s: Settings, folder: Path) -> None:
-    from ingest.service import ingest_paths
+    from papervault.ingest.service import ingest_paths
 
     lines = form_lines()
     lines[-1] = f"身份证号：{ID}"

@@ -15,16 +15,16 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
-from config.errors import PapervaultError
-from config.settings import Settings
-from index.models import Document, Job
-from ingest import pipeline
-from ingest.cli import app
-from ingest.pipeline import Retry, Stored, capture
-from ingest.runtime import open_runtime
-from storage import records
-from storage.crypto import WrappedKey
-from storage.objects import ObjectStore
+from papervault.config.errors import PapervaultError
+from papervault.config.settings import Settings
+from papervault.index.models import Document, Job
+from papervault.ingest import pipeline
+from papervault.ingest.cli import app
+from papervault.ingest.pipeline import Retry, Stored, capture
+from papervault.ingest.runtime import open_runtime
+from papervault.storage import records
+from papervault.storage.crypto import WrappedKey
+from papervault.storage.objects import ObjectStore
 from tests.conftest import drop_pg, fresh_pg_url, write_config
 
 SAMPLES = {

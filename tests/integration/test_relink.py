@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from config.settings import Settings
-from index.models import AuditEntry, Client, Document
-from ingest.cli import app
-from ingest.pipeline import Stored, capture
-from ingest.runtime import open_runtime
+from papervault.config.settings import Settings
+from papervault.index.models import AuditEntry, Client, Document
+from papervault.ingest.cli import app
+from papervault.ingest.pipeline import Stored, capture
+from papervault.ingest.runtime import open_runtime
 from tests.conftest import write_config
 from tests.factories import form_lines, write_form
 

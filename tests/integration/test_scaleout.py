@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from index.models import Document, Job, Page
-from ingest.pipeline import Stored, capture
-from ingest.runtime import Runtime, open_runtime
+from papervault.config.settings import Settings
+from papervault.index.models import Document, Job, Page
+from papervault.ingest.pipeline import Stored, capture
+from papervault.ingest.runtime import Runtime, open_runtime
 from tests.conftest import drop_pg, fresh_pg_url, wait_until, write_config
 from tests.factories import form_lines, write_form, write_multipage_pdf
 

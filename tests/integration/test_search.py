@@ -13,12 +13,12 @@ from rich.progress import Progress
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from index import search as search_module
-from index.db import make_engine, session_scope
-from index.models import Document
-from index.search import SearchQuery, parse_query, search
-from index.search_index import tokens
+from papervault.config.settings import Settings
+from papervault.index import search as search_module
+from papervault.index.db import make_engine, session_scope
+from papervault.index.models import Document
+from papervault.index.search import SearchQuery, parse_query, search
+from papervault.index.search_index import tokens
 from tests.factories import form_lines, write_form
 
 WORDS = ["保险", "保单", "理赔", "申请书", "被保险人", "投保人", "受益人", "账户", "合同", "条款",
@@ -208,7 +208,7 @@ def test_search_real_ocr_output(instance: Callable[..., Settings],
     """GIVEN a real Chinese scan from testdata and a generated claim form, OCR'd by tesseract
     WHEN officers search by 1-, 2-, 4-character words, an ID and mixed queries
     THEN the right file comes back, on SQLite and PostgreSQL alike."""
-    from ingest.service import ingest_paths
+    from papervault.ingest.service import ingest_paths
 
     s = instance()
     form = write_form(tmp_path / "scans" / "claim.png",

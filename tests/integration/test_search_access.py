@@ -14,12 +14,12 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from config.errors import ConfigError
-from config.settings import Settings
-from index.db import make_engine, upgrade
-from index.models import AuditEntry, Client, Document, PaperRecord
-from index.web.app import create_app
-from ingest.cli import app as cli_app
+from papervault.config.errors import ConfigError
+from papervault.config.settings import Settings
+from papervault.index.db import make_engine, upgrade
+from papervault.index.models import AuditEntry, Client, Document, PaperRecord
+from papervault.index.web.app import create_app
+from papervault.ingest.cli import app as cli_app
 from tests.conftest import write_config
 from tests.factories import form_lines, write_form
 
@@ -28,7 +28,7 @@ CLIENT = "KH-2024-000123"
 
 def ingest_claim(s: Settings, folder: Path) -> tuple[int, str]:
     """GIVEN a generated claim form for KH-2024-000123, captured and OCR'd by tesseract."""
-    from ingest.service import ingest_paths
+    from papervault.ingest.service import ingest_paths
 
     engine = make_engine(s.db_url)
     upgrade(engine)

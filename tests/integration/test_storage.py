@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from storage.crypto import new_master_keyset, parse_master_key
-from storage.errors import IntegrityError, WrongKey
-from storage.objects import ObjectStore
+from papervault.storage.crypto import new_master_keyset, parse_master_key
+from papervault.storage.errors import IntegrityError, WrongKey
+from papervault.storage.objects import ObjectStore
 
 
 def test_stored_bytes_hold_no_plaintext_and_round_trip(store: ObjectStore) -> None:

@@ -14,14 +14,14 @@ import psutil
 import pytest
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from index.db import session_scope
-from index.models import Client, Document, Job, Page
-from index.registers import import_clients
-from ingest.pipeline import Stored, capture
-from ingest.runtime import Runtime, open_runtime
-from ingest.worker import Worker, clean_private_dir, make_pool
-from storage.crypto import WrappedKey
+from papervault.config.settings import Settings
+from papervault.index.db import session_scope
+from papervault.index.models import Client, Document, Job, Page
+from papervault.index.registers import import_clients
+from papervault.ingest.pipeline import Stored, capture
+from papervault.ingest.runtime import Runtime, open_runtime
+from papervault.ingest.worker import Worker, clean_private_dir, make_pool
+from papervault.storage.crypto import WrappedKey
 from tests.factories import form_lines, write_form, write_multipage_pdf
 
 

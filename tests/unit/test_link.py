@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from config.settings import DEFAULT_CLIENT_PATTERNS, DEFAULT_RECORD_PATTERNS
-from ingest.stages.link import Found, compile_patterns, decide, find_ids
+from papervault.config.settings import DEFAULT_CLIENT_PATTERNS, DEFAULT_RECORD_PATTERNS
+from papervault.ingest.stages.link import Found, compile_patterns, decide, find_ids
 
 CLIENTS = compile_patterns(DEFAULT_CLIENT_PATTERNS)
 RECORDS = compile_patterns(DEFAULT_RECORD_PATTERNS)

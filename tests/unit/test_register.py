@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import DEFAULT_RECORD_PATTERNS
-from index.registers import RegisterRejected, parse_paper_rows, read_table
+from papervault.config.settings import DEFAULT_RECORD_PATTERNS
+from papervault.index.registers import RegisterRejected, parse_paper_rows, read_table
 
 HEADER_ZH = "档号,客户编号,题名,部门,年度,保管期限,库房,架号,盒号,页数\n"
 ROW1 = "DA-2024-LP-000001,KH-2024-000001,张伟 理赔案卷,理赔部,2024,永久,3号库房,A-12,007,12\n"
@@ -89,7 +89,7 @@ def test_a_quoted_cell_spanning_lines_keeps_later_line_numbers(tmp_path: Path) -
 
 
 def test_not_text_at_all_is_refused(tmp_path: Path) -> None:
-    from config.errors import BadInput
+    from papervault.config.errors import BadInput
 
     f = tmp_path / "register.csv"
     f.write_bytes(b"\xff\xfe\x00\x81\xff\xff")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.search import fts5_match, parse_query, rank_groups, snippet, tsquery_literal
-from index.search_index import (
+from papervault.index.search import fts5_match, parse_query, rank_groups, snippet, tsquery_literal
+from papervault.index.search_index import (
     CHUNK_TOKENS,
     MAX_REPEATS,
     OVERLAP,
@@ -14,7 +14,7 @@ from index.search_index import (
     tokens,
     tsvector_literal,
 )
-from index.web.app import is_loopback
+from papervault.index.web.app import is_loopback
 
 
 def test_hanzi_are_unigrams_and_ids_split_at_hyphens() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ingest.stability import StabilityTracker
+from papervault.ingest.stability import StabilityTracker
 
 
 class Clock:
