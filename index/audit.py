@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from papervault.config.errors import PapervaultError
 from papervault.index.models import AuditEntry, utcnow
 
 CHAIN_LOCK = 0x7076_6175_6469_74  # "pvaudit": the advisory lock id of the chain
@@ -183,3 +184,10 @@ def entries_csv(session: Session, flt: LogFilter, limit: int = 1_000_000) -> byt
         w.writerow([e.id, e.at.isoformat(), e.actor, e.action, e.target, e.origin, e.detail,
                     e.hash])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+class AuditBroken(PapervaultError):
+    """The audit chain does not verify: entries were edited, inserted or deleted."""
+
+    exit_code = 6
+    key = "audit_broken"

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, func, select
 
+from papervault.config.errors import PapervaultError
 from papervault.index.coverage_models import (
     FAILED,
     NONE,
@@ -274,3 +275,10 @@ def sheet_records(session: Session, every: bool, record_nos: tuple[str, ...] = (
         stmt3 = select(PaperRecord).where(col(PaperRecord.record_no).in_(nos[i : i + CHUNK]))
         recs.update({r.record_no: r for r in session.exec(stmt3)})
     return [recs[n] for n in nos if n in recs]
+
+
+class CoverageBelow(PapervaultError):
+    """Coverage is below the threshold the auditor asked for."""
+
+    exit_code = 5
+    key = "coverage_below"

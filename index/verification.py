@@ -145,3 +145,10 @@ def run(engine: Engine, store: ObjectStore, ids: list[int],
         else:
             result.failed.append(doc_id)
     return result
+
+
+class VerifyFailed(PapervaultError):
+    """Some stored copies failed their checksum or could not be read back."""
+
+    exit_code = 4  # the same code as storage.errors.IntegrityError
+    key = "verify_failures"

@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from papervault.config.settings import Settings
 from papervault.index import audit
+from papervault.index.audit import AuditBroken
 from papervault.index.db import session_scope
 from papervault.index.keys import rewrap_all
 from papervault.index.models import Document
 from papervault.ingest.cli import app
-from papervault.ingest.cli_admin import AuditBroken
 from papervault.ingest.pipeline import Stored, capture
 from papervault.ingest.runtime import audit_key, open_runtime
 from papervault.storage import crypto

@@ -1,8 +1,4 @@
-"""Archive commands for records officers: search, show, get, serve.
-
-Each command registers itself on :data:`ingest.cli.app`; every search, view and download is
-recorded in the audit trail with origin ``cli``.
-"""
+"""Records officers' commands: search, show, get. Every view and download is audited."""
 
 from __future__ import annotations
 
@@ -12,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from papervault.config.errors import ConfigError
 from papervault.config.messages import text
-from papervault.config.settings import Settings
 from papervault.index.access import Perm
 from papervault.index.db import session_scope
 from papervault.index.search import SearchQuery
@@ -28,9 +22,12 @@ from papervault.index.web.archive import (
     result_dict,
     stored_file,
 )
-from papervault.ingest.cli import app, emit_json, out, principal_of, settings_of
+from papervault.ingest.cli.context import emit_json, out, principal_of, settings_of
 from papervault.ingest.runtime import local_s3, open_runtime, pi_key
 from papervault.storage.errors import IntegrityError
+
+app = typer.Typer()
+
 
 Opt = typer.Option
 
@@ -140,25 +137,3 @@ def get(
             Auditor(s).record(session, s.actor, "download", f"document:{doc_id}",
                               {"searchable": searchable, "sha256": digest})
     out.print(f"{output}  sha256={digest}", highlight=False)
-
-
-@app.command()
-def serve(ctx: typer.Context) -> None:
-    """Run the web UI and REST API alone (beyond 127.0.0.1 only with login on)."""
-    import uvicorn
-
-    from papervault.index.web.app import create_app
-
-    s = settings_of(ctx)
-    check_loopback(s)
-    with local_s3(s):
-        open_runtime(s).engine.dispose()  # schema upgraded before the first request
-        uvicorn.run(create_app(s), host=s.web.host, port=s.web.port, log_level="warning")
-
-
-def check_loopback(s: Settings) -> None:
-    """Refuse a non-loopback address when the web UI has login turned off."""
-    from papervault.index.web.app import is_loopback
-
-    if not s.access.login and not is_loopback(s.web.host):
-        raise ConfigError(detail=text("web_loopback_only", "en", host=s.web.host))

@@ -1,11 +1,8 @@
-"""Register, verification, coverage, cover-sheet and spot-check commands for auditors.
-
-Each command registers itself on :data:`ingest.cli.app`; every run that changes or reports
-on the archive leaves an audit entry.
-"""
+"""Auditors' commands: verify, coverage, cover sheets."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,73 +10,22 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from papervault.config.errors import PapervaultError
 from papervault.config.messages import Lang, text
 from papervault.config.settings import Settings
-from papervault.index import audit, coverage, qa, verification
-from papervault.index.coverage import FlagFilter
+from papervault.index import audit, coverage, verification
+from papervault.index.coverage import CoverageBelow, FlagFilter
+from papervault.index.coversheets import render
 from papervault.index.db import session_scope
-from papervault.index.registers import (
-    RegisterRejected,
-    import_paper_records,
-    parse_paper_rows,
-    read_table,
-)
-from papervault.ingest.cli import (
-    InputFile,
-    app,
-    emit_json,
-    err,
-    out,
-    relink_after_import,
-    settings_of,
-)
-from papervault.ingest.runtime import Runtime, audit_key, local_s3, open_runtime
+from papervault.index.verification import VerifyFailed
+from papervault.ingest.cli.context import audit_run, emit_json, err, out, settings_of
+from papervault.ingest.runtime import audit_key, local_s3, open_runtime
+from papervault.storage.errors import StorageUnavailable
 
-paper_app = typer.Typer(help="纸质档案登记 / the paper-record register", no_args_is_help=True)
-qa_app = typer.Typer(help="人工抽检 / manual spot checks (DA/T 31-2017)", no_args_is_help=True)
-app.add_typer(paper_app, name="paper")
-app.add_typer(qa_app, name="qa")
-
-class VerifyFailed(PapervaultError):
-    exit_code = 4  # the same code as storage.errors.IntegrityError
-    key = "verify_failures"
-
-
-class CoverageBelow(PapervaultError):
-    exit_code = 5
-    key = "coverage_below"
+app = typer.Typer()
 
 
 def _lang(s: Settings) -> str:
     return s.language
-
-
-def _audit(rt: Runtime, action: str, target: str, detail: dict[str, object]) -> None:
-    s = rt.settings
-    with session_scope(rt.engine) as session:
-        audit.record(session, audit_key(s), s.actor, action, target, detail)
-
-
-@paper_app.command("import")
-def paper_import(ctx: typer.Context, file: InputFile) -> None:
-    """Import or update paper records (档号, client ID, title, department, year, retention,
-    room/shelf/box, pages) from CSV (UTF-8, BOM, GBK) or XLSX. Any error: nothing imported."""
-    s = settings_of(ctx)
-    try:
-        records = parse_paper_rows(read_table(file), s.link.record_patterns, file.name)
-    except RegisterRejected as e:
-        for problem in e.errors:
-            err.print(f"[red]{problem}[/]")
-        raise
-    rt = open_runtime(s)
-    with session_scope(rt.engine) as session:
-        result = import_paper_records(session, records)
-        audit.record(session, audit_key(s), s.actor, "paper.import", file.name,
-                     {"added": result.added, "updated": result.updated})
-    out.print(text("paper_imported", s.language, added=result.added, updated=result.updated))
-    relink_after_import(s, rt.engine, file.name,
-                        [v for r in records for v in (r.record_no, r.client_id) if v])
 
 
 @app.command()
@@ -101,7 +47,7 @@ def verify(
             result = verification.run(rt.engine, rt.store, ids,
                                       lambda n: progress.advance(task, n))
     detail = {**result.as_dict(), "sample": sample, "older_than_days": older_than}
-    _audit(rt, "verify.run", f"{len(ids)} documents", detail)
+    audit_run(rt, "verify.run", f"{len(ids)} documents", detail)
     if as_json:
         emit_json(detail)
     else:
@@ -112,7 +58,6 @@ def verify(
         if result.records_rewritten:
             out.print(text("records_rewritten", s.language, n=len(result.records_rewritten)))
     if result.interrupted:
-        from papervault.storage.errors import StorageUnavailable
 
         raise StorageUnavailable(detail=result.interrupted)
     if result.failed:
@@ -146,7 +91,6 @@ def coverage_cmd(
         data = {**rep.as_dict(), "flagged_total": n_flagged,
                 "flagged": [f.as_dict() for f in flagged]}
         if output:
-            import json
 
             output.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         else:
@@ -195,7 +139,6 @@ def coversheets(
     record: Annotated[list[str] | None, typer.Option(help="only these 档号")] = None,
 ) -> None:
     """One A4 cover sheet per record (QR code + 档号, client, title, shelf location)."""
-    from papervault.index.coversheets import render
 
     s = settings_of(ctx)
     rt = open_runtime(s)
@@ -205,65 +148,3 @@ def coversheets(
                      {"count": len(records)})
     output.write_bytes(render(records))
     out.print(text("coversheets_written", s.language, count=len(records), path=output))
-
-
-@qa_app.command("sample")
-def qa_sample(
-    ctx: typer.Context,
-    fraction: Annotated[float, typer.Option(help="share to draw (≥ 0.05)")] = qa.MIN_FRACTION,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Draw a random sample of newly digitised documents for a manual check."""
-    s = settings_of(ctx)
-    rt = open_runtime(s)
-    with session_scope(rt.engine) as session:
-        sample = qa.draw(session, fraction)
-        audit.record(session, audit_key(s), s.actor, "qa.sample", sample.sample_id,
-                     {"fraction": fraction, "population": sample.population,
-                      "documents": list(sample.document_ids)})
-        rows = qa.pending(session)
-    if as_json:
-        emit_json({"sample_id": sample.sample_id, "population": sample.population,
-                   "documents": list(sample.document_ids)})
-        return
-    out.print(text("qa_sampled", s.language, count=len(sample.document_ids),
-                   population=sample.population))
-    for r in rows:
-        out.print(f"  {r['document_id']:>7}  {r['record_no'] or '-':<22} {r['original_name']}")
-
-
-@qa_app.command("mark")
-def qa_mark(
-    ctx: typer.Context,
-    doc_id: int,
-    verdict: Annotated[str, typer.Argument(help="pass | fail")],
-    reason: Annotated[str, typer.Option(help="why it failed (needed for fail)")] = "",
-) -> None:
-    """Record the reviewer's verdict for one document."""
-    s = settings_of(ctx)
-    rt = open_runtime(s)
-    with session_scope(rt.engine) as session:
-        qa.mark(session, doc_id, verdict, reason, s.actor)
-        audit.record(session, audit_key(s), s.actor, f"qa.{verdict}", f"document {doc_id}",
-                     {"reason": reason})
-    out.print(f"{doc_id}: {verdict}")
-
-
-@qa_app.command("report")
-def qa_report(ctx: typer.Context,
-              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Sampled, pending, passed, failed and the pass rate; failures to re-scan."""
-    s = settings_of(ctx)
-    rt = open_runtime(s)
-    with session_scope(rt.engine) as session:
-        data = qa.report(session)
-    if as_json:
-        emit_json(data)
-        return
-    rate = "-" if data["pass_rate"] is None else f"{data['pass_rate']}%"
-    out.print(f"抽检 sampled: {data['sampled']}  待检 pending: {data['pending']}  "
-              f"合格 passed: {data['passed']}  不合格 failed: {data['failed']}  "
-              f"合格率 pass rate: {rate}")
-    for f in data["failures"]:
-        out.print(f"  [red]重扫 rescan[/] {f['document_id']} {f['record_no'] or '-'} "
-                  f"{f['original_name']}: {f['reason']}")

@@ -1,7 +1,4 @@
-"""``papervault users``: people, their roles, one-time passwords and API tokens (admins).
-
-One-time passwords and tokens are printed once, here, and stored only as hashes.
-"""
+"""People, roles, one-time passwords and API tokens (administrators)."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from papervault.config.errors import BadInput
 from papervault.config.settings import Settings
@@ -18,11 +15,11 @@ from papervault.index import audit, users
 from papervault.index.access import parse_roles, roles_text
 from papervault.index.db import make_engine, session_scope
 from papervault.index.models import User
-from papervault.ingest.cli import app, emit_json, out, settings_of
+from papervault.ingest.cli.context import emit_json, out, settings_of
 from papervault.ingest.runtime import audit_key
 
-users_app = typer.Typer(help="用户与角色 / users and roles", no_args_is_help=True)
-app.add_typer(users_app, name="users")
+app = typer.Typer(help="用户与角色 / users and roles", no_args_is_help=True)
+
 
 RolesOpt = Annotated[list[str], typer.Option(
     "--role", "-r", help="scanner | officer | auditor | admin (repeat for several)")]
@@ -51,11 +48,10 @@ def _audit(s: Settings, session: Session, action: str, username: str,
     audit.record(session, audit_key(s), s.actor, action, f"user:{username}", detail)
 
 
-@users_app.command("list")
+@app.command("list")
 def list_users(ctx: typer.Context,
                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every user with roles, state and last sign-in."""
-    from sqlmodel import col, select
 
     s = settings_of(ctx)
     with _db(s) as session:
@@ -76,7 +72,7 @@ def list_users(ctx: typer.Context,
                       markup=False, highlight=False)
 
 
-@users_app.command("add")
+@app.command("add")
 def add(ctx: typer.Context, username: str, role: RolesOpt,
         name: Annotated[str, typer.Option(help="full name")] = "",
         no_password: Annotated[bool, typer.Option(
@@ -95,7 +91,7 @@ def add(ctx: typer.Context, username: str, role: RolesOpt,
                   markup=False, highlight=False)
 
 
-@users_app.command("roles")
+@app.command("roles")
 def set_roles(ctx: typer.Context, username: str, role: RolesOpt) -> None:
     """Replace a user's roles."""
     s = settings_of(ctx)
@@ -114,19 +110,19 @@ def _set_active(ctx: typer.Context, username: str, active: bool) -> None:
     out.print(f"{username}: {'active' if active else 'disabled'}")
 
 
-@users_app.command("disable")
+@app.command("disable")
 def disable(ctx: typer.Context, username: str) -> None:
     """Disable a user (their sessions end at once; tokens stop working)."""
     _set_active(ctx, username, False)
 
 
-@users_app.command("enable")
+@app.command("enable")
 def enable(ctx: typer.Context, username: str) -> None:
     """Enable a disabled user again."""
     _set_active(ctx, username, True)
 
 
-@users_app.command("reset-password")
+@app.command("reset-password")
 def reset_password(ctx: typer.Context, username: str) -> None:
     """A new one-time password (sessions end; the user must change it at sign-in)."""
     s = settings_of(ctx)
@@ -137,7 +133,7 @@ def reset_password(ctx: typer.Context, username: str) -> None:
               markup=False, highlight=False)
 
 
-@users_app.command("unlock")
+@app.command("unlock")
 def unlock(ctx: typer.Context, username: str) -> None:
     """Lift a lockout after too many failed sign-ins."""
     s = settings_of(ctx)
@@ -147,7 +143,7 @@ def unlock(ctx: typer.Context, username: str) -> None:
     out.print(f"{username}: unlocked")
 
 
-@users_app.command("token-create")
+@app.command("token-create")
 def token_create(ctx: typer.Context, username: str,
                  name: Annotated[str, typer.Option(help="what it is for, e.g. crm")]) -> None:
     """An API token acting as USERNAME (with their roles); printed once."""
@@ -161,7 +157,7 @@ def token_create(ctx: typer.Context, username: str,
               markup=False, highlight=False)
 
 
-@users_app.command("token-list")
+@app.command("token-list")
 def token_list(ctx: typer.Context, username: str) -> None:
     """A user's tokens (prefix only)."""
     s = settings_of(ctx)
@@ -172,7 +168,7 @@ def token_list(ctx: typer.Context, username: str) -> None:
         out.print(f"{t.id:>5} {t.prefix}… {t.name:<20} {state}", markup=False, highlight=False)
 
 
-@users_app.command("token-revoke")
+@app.command("token-revoke")
 def token_revoke(ctx: typer.Context, token_id: int) -> None:
     """Revoke a token at once."""
     s = settings_of(ctx)

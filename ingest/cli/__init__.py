@@ -1,0 +1,72 @@
+"""The ``papervault`` command, assembled from one module per command group.
+
+Each module defines its own Typer app and imports only :mod:`.context`; this file only
+assembles them and turns errors into exit codes in one place: :func:`main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from papervault.config.errors import PapervaultError
+from papervault.config.messages import Lang
+from papervault.ingest.cli import (
+    archive,
+    audit,
+    coverage,
+    keys,
+    orphans,
+    privacy,
+    qa,
+    recovery,
+    registers,
+    run,
+    users,
+)
+from papervault.ingest.cli.context import ConfigOpt, State, err
+
+app = typer.Typer(help="papervault: 纸质档案数字化归档 / paper files into an encrypted archive",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@app.callback()
+def _root(ctx: typer.Context, config: ConfigOpt = None) -> None:
+    ctx.obj = State(config)
+
+
+# Top-level commands (papervault init, search, verify, …) merge into the root; groups are named.
+for commands in (run.app, archive.app, registers.app, coverage.app, recovery.app):
+    app.add_typer(commands)
+app.add_typer(registers.clients, name="clients")
+app.add_typer(registers.paper, name="paper")
+app.add_typer(qa.app, name="qa")
+app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
+app.add_typer(privacy.app, name="privacy")
+app.add_typer(orphans.app, name="orphans")
+app.add_typer(users.app, name="users")
+
+
+def main() -> None:
+    """Console entry point: run the app, turn our errors into messages and exit codes."""
+    lang: Lang = "en" if os.environ.get("PAPERVAULT_LANGUAGE", "zh") == "en" else "zh"
+    try:
+        app(standalone_mode=False)
+    except PapervaultError as e:
+        err.print(f"[red]错误 error:[/] {e.message(lang)}")
+        sys.exit(e.exit_code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except Exception as e:
+        # Usage errors (missing or bad arguments, unknown commands): typer ships its own
+        # copy of click, so they are recognised by what they can do, not by class.
+        show, code = getattr(e, "show", None), getattr(e, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
+        raise
