@@ -22,8 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from papervault.index import coverage
-from papervault.index.db import make_engine, upgrade
+from papervault.index.catalog.db import make_engine, upgrade
+from papervault.index.coverage import report as coverage
 
 DEPARTMENTS = ["理赔部", "核保部", "客服部", "财务部", "法务部", "银保部", "团险部", "个险部"]
 YEARS = list(range(2000, 2025))

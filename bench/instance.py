@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from papervault.config.settings import Settings, load_settings
-from papervault.index.access import Role
-from papervault.index.db import make_engine
+from papervault.index.accounts.access import Role
+from papervault.index.catalog.db import make_engine
 from papervault.ingest.instance import ensure_local_user
 from papervault.storage.crypto import new_master_keyset, write_master_key_file
 from papervault.storage.localserver import LocalS3, free_port, start_local_s3

@@ -17,7 +17,7 @@ import psutil
 from sqlmodel import Session, col, func, select
 
 from papervault.config.settings import Settings
-from papervault.index.models import Document, Job
+from papervault.index.catalog.models import Document, Job
 from papervault.ingest.pipeline import Stored, capture
 from papervault.ingest.runtime import Runtime, open_runtime
 from papervault.ingest.service import run_worker

@@ -25,9 +25,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from papervault.index.db import make_engine, upgrade
-from papervault.index.search import SearchQuery, search
-from papervault.index.search_index import document_tokens, write_chunks
+from papervault.index.catalog.db import make_engine, upgrade
+from papervault.index.search.indexer import document_tokens, write_chunks
+from papervault.index.search.query import SearchQuery, search
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文云峰"

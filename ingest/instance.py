@@ -8,9 +8,9 @@ from pathlib import Path
 
 from papervault.config.errors import BadInput
 from papervault.config.settings import Settings
-from papervault.index.access import Role
-from papervault.index.db import make_engine, session_scope, upgrade
-from papervault.index.users import ensure_user
+from papervault.index.accounts.access import Role
+from papervault.index.accounts.users import ensure_user
+from papervault.index.catalog.db import make_engine, session_scope, upgrade
 from papervault.storage.crypto import new_master_keyset, write_master_key_file
 from papervault.storage.localserver import free_port
 

@@ -21,9 +21,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from papervault.config.errors import TransientError
 from papervault.config.messages import text
-from papervault.index import documents, recovery
-from papervault.index.db import session_scope
-from papervault.index.models import Document, Verification, utcnow
+from papervault.index.catalog import documents
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document, Verification, utcnow
+from papervault.index.integrity import recovery
 from papervault.ingest.errors import Rejected
 from papervault.ingest.quarantine import display_name, quarantine
 from papervault.ingest.stages.fingerprint import sha256_file

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from papervault.config.messages import both
-from papervault.index.models import utcnow
+from papervault.index.catalog.models import utcnow
 
 
 def display_name(path: Path) -> str:

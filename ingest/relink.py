@@ -16,12 +16,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from papervault.config.settings import Settings
-from papervault.index import documents
-from papervault.index.db import session_scope
-from papervault.index.models import Document
-from papervault.index.search import documents_with
-from papervault.ingest.stages import link
-from papervault.ingest.stages.text import fold
+from papervault.index.catalog import documents
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document
+from papervault.index.registers import linking as link
+from papervault.index.search.query import documents_with
+from papervault.index.text import fold_id
 
 KEEP = ("manual", "coversheet")
 
@@ -40,8 +40,8 @@ def relink(engine: Engine, s: Settings, values: Iterable[str]) -> Relinked:
         for v in wanted:
             ids.update(documents_with(session, v))
         folders = session.exec(select(Document.source_folder).distinct()).all()
-        folded = [fold(v) for v in wanted]
-        hit = [f for f, ff in ((f, fold(f)) for f in folders if f)
+        folded = [fold_id(v) for v in wanted]
+        hit = [f for f, ff in ((f, fold_id(f)) for f in folders if f)
                if any(v in ff for v in folded)]
         if hit:
             ids.update(i for i in session.exec(select(Document.id).where(

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 
 from papervault.config.errors import ConfigError
 from papervault.config.settings import Settings
-from papervault.index.audit import load_audit_key
-from papervault.index.db import make_engine, upgrade
+from papervault.index.accounts.audit import load_audit_key
+from papervault.index.catalog.db import make_engine, upgrade
 from papervault.ingest.daemon import WatchConfig
 from papervault.ingest.pipeline import CaptureContext
 from papervault.ingest.stages.triage import Limits

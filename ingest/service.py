@@ -17,9 +17,9 @@ from sqlmodel import col, select
 
 from papervault.config.errors import NotFound, TransientError
 from papervault.config.settings import Settings
-from papervault.index.db import session_scope
-from papervault.index.models import Client, Document
-from papervault.index.status import status
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Client, Document
+from papervault.index.catalog.status import status
 from papervault.ingest.daemon import Capturer, walk_inbox
 from papervault.ingest.pipeline import Outcome, capture
 from papervault.ingest.runtime import Runtime, audit_key, local_s3, open_runtime, run_dir
@@ -96,7 +96,7 @@ def run_worker(s: Settings, drain: bool = False, stop: threading.Event | None = 
 
 def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False) -> None:
     cfg = rt.worker_config()
-    from papervault.index import jobs
+    from papervault.index.catalog import jobs
 
     with make_pool(cfg) as pool:
         # As many jobs in flight as page processes, so one-page documents fill every core.
@@ -242,7 +242,7 @@ def unlinked(s: Settings) -> list[dict[str, Any]]:
 
 
 def link_by_hand(s: Settings, doc_id: int, client_id: str) -> None:
-    from papervault.index import audit
+    from papervault.index.accounts import audit
 
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:

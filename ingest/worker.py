@@ -23,10 +23,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, delete
 
 from papervault.config.errors import PapervaultError, TransientError
-from papervault.index import documents, jobs, privacy
-from papervault.index.db import session_scope
-from papervault.index.models import Document, Page, utcnow
-from papervault.ingest.stages import barcodes, link, quality, split
+from papervault.index.accounts import privacy
+from papervault.index.catalog import documents, jobs
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document, Page, utcnow
+from papervault.index.registers import linking as link
+from papervault.ingest.stages import barcodes, quality, split
 from papervault.ingest.stages.ocr import PageResult, PageTask, init_worker_process, ocr_page
 from papervault.ingest.stages.searchable_pdf import assemble
 from papervault.storage.crypto import WrappedKey

@@ -18,8 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from papervault.config.settings import Settings, load_settings
-from papervault.index.access import Role
-from papervault.index.db import make_engine, upgrade
+from papervault.index.accounts.access import Role
+from papervault.index.catalog.db import make_engine, upgrade
 from papervault.ingest.instance import ensure_local_user
 from papervault.storage.crypto import new_master_keyset, parse_master_key, write_master_key_file
 from papervault.storage.localserver import LocalS3, free_port, start_local_s3

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import papervault.index.models  # noqa: F401  (registers the tables)
+import papervault.index.catalog.models  # noqa: F401  (registers the tables)
 
 target_metadata = SQLModel.metadata
 

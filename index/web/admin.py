@@ -12,14 +12,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
 from papervault.config.errors import PapervaultError
-from papervault.index import audit as trail
-from papervault.index import users
-from papervault.index.access import Role, parse_roles, roles_text
-from papervault.index.db import session_scope
-from papervault.index.models import User
-from papervault.index.status import status
+from papervault.index.accounts import audit as trail
+from papervault.index.accounts import users
+from papervault.index.accounts.access import Role, parse_roles, roles_text
+from papervault.index.archive import parse_date
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import User
+from papervault.index.catalog.status import status
 from papervault.index.web.app import audit, render, ui
-from papervault.index.web.archive import parse_date
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])

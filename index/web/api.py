@@ -14,12 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from papervault.index.access import Perm
-from papervault.index.db import session_scope
-from papervault.index.search import PER_PAGE_MAX, SearchQuery
-from papervault.index.web import files
-from papervault.index.web.app import audit, ui
-from papervault.index.web.archive import (
+from papervault.index.accounts.access import Perm
+from papervault.index.archive import (
     client_dict,
     client_view,
     document_dict,
@@ -27,7 +23,11 @@ from papervault.index.web.archive import (
     get_document,
     pages_of,
 )
-from papervault.index.web.archive import result_dict as to_json
+from papervault.index.archive import result_dict as to_json
+from papervault.index.catalog.db import session_scope
+from papervault.index.search.query import PER_PAGE_MAX, SearchQuery
+from papervault.index.web import files
+from papervault.index.web.app import audit, ui
 
 router = APIRouter(prefix="/api", tags=["api"])
 schema = APIRouter(include_in_schema=False)

@@ -39,10 +39,10 @@ from sqlmodel import Session
 from papervault.config.errors import ConfigError, NotSignedIn, PapervaultError
 from papervault.config.messages import CATALOGUE, Lang, text
 from papervault.config.settings import Settings
-from papervault.index.access import Perm, Principal
-from papervault.index.audit import load_audit_key
-from papervault.index.db import make_engine, upgrade
-from papervault.index.web.archive import Auditor
+from papervault.index.accounts.access import Perm, Principal
+from papervault.index.accounts.audit import load_audit_key
+from papervault.index.archive import Auditor
+from papervault.index.catalog.db import make_engine, upgrade
 from papervault.index.web.security import CSRF_COOKIE, csrf_token, new_csrf_seed
 from papervault.storage.factory import open_store
 

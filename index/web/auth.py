@@ -13,9 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from papervault.config.errors import BadInput, Forbidden, NotSignedIn, PapervaultError
 from papervault.config.settings import Settings
-from papervault.index import users
-from papervault.index.access import ROUTES, Open, Principal, allows
-from papervault.index.db import session_scope
+from papervault.index.accounts import users
+from papervault.index.accounts.access import ROUTES, Open, Principal, allows
+from papervault.index.catalog.db import session_scope
 from papervault.index.web.app import audit, render, ui
 from papervault.index.web.security import (
     CSRF_FIELD,

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from papervault.config.errors import BadInput
-from papervault.index import coverage, qa
-from papervault.index.coverage import FlagFilter
-from papervault.index.db import session_scope
+from papervault.index.catalog.db import session_scope
+from papervault.index.coverage import qa
+from papervault.index.coverage import report as coverage
+from papervault.index.coverage.report import FlagFilter
 from papervault.index.web.app import audit, render, ui
 
 router = APIRouter()
@@ -79,7 +80,7 @@ def flagged_csv(request: Request) -> Response:
 
 @router.get("/coverage/coversheets.pdf", include_in_schema=False)
 def coversheets_pdf(request: Request) -> Response:
-    from papervault.index.coversheets import render as render_sheets
+    from papervault.index.coverage.coversheets import render as render_sheets
 
     flt = _filter(request)
     with session_scope(request.app.state.engine) as s:
@@ -106,7 +107,7 @@ def _sampled(session: Any, doc_id: int) -> None:
     from sqlmodel import select
 
     from papervault.config.errors import NotFound
-    from papervault.index.coverage_models import QaCheck
+    from papervault.index.coverage.tables import QaCheck
 
     if session.exec(select(QaCheck).where(QaCheck.document_id == doc_id)).first() is None:
         raise NotFound(what=f"spot check of document {doc_id}")

@@ -16,9 +16,9 @@ from fastapi.responses import Response, StreamingResponse
 from PIL import Image
 
 from papervault.config.errors import BadInput, NotFound
-from papervault.index.db import session_scope
+from papervault.index.archive import get_document, stored_file
+from papervault.index.catalog.db import session_scope
 from papervault.index.web.app import audit
-from papervault.index.web.archive import get_document, stored_file
 from papervault.storage.objects import ObjectStore
 
 THUMB_MAX = 1600

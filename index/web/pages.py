@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from papervault.index.access import Perm, Principal
-from papervault.index.db import session_scope
-from papervault.index.search import LINK_STATES, SearchQuery
+from papervault.index.accounts.access import Perm, Principal
+from papervault.index.archive import client_view, get_document, pages_of, parse_date
+from papervault.index.catalog.db import session_scope
+from papervault.index.search.query import LINK_STATES, SearchQuery
 from papervault.index.web import files
 from papervault.index.web.api import run_search
 from papervault.index.web.app import audit, render
-from papervault.index.web.archive import client_view, get_document, pages_of, parse_date
 
 router = APIRouter(include_in_schema=False)
 FILTERS = ("client_id", "record_no", "department", "doc_type", "link_state", "doc_from",

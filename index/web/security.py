@@ -16,8 +16,8 @@ from sqlmodel import Session
 
 from papervault.config.errors import NotSignedIn, PapervaultError
 from papervault.config.settings import Settings
-from papervault.index.access import Principal
-from papervault.index.users import local_principal, principal_of, session_user, token_user
+from papervault.index.accounts.access import Principal
+from papervault.index.accounts.users import local_principal, principal_of, session_user, token_user
 
 SESSION_COOKIE = "pv_session"
 CSRF_COOKIE = "pv_csrf"

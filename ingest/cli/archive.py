@@ -9,10 +9,8 @@ from typing import Annotated
 import typer
 
 from papervault.config.messages import text
-from papervault.index.access import Perm
-from papervault.index.db import session_scope
-from papervault.index.search import SearchQuery
-from papervault.index.web.archive import (
+from papervault.index.accounts.access import Perm
+from papervault.index.archive import (
     Auditor,
     document_dict,
     find,
@@ -22,6 +20,8 @@ from papervault.index.web.archive import (
     result_dict,
     stored_file,
 )
+from papervault.index.catalog.db import session_scope
+from papervault.index.search.query import SearchQuery
 from papervault.ingest.cli.context import emit_json, out, principal_of, settings_of
 from papervault.ingest.runtime import local_s3, open_runtime, pi_key
 from papervault.storage.errors import IntegrityError

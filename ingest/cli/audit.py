@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from papervault.index import audit
-from papervault.index.audit import AuditBroken
-from papervault.index.db import session_scope
-from papervault.index.web.archive import (
+from papervault.index.accounts import audit
+from papervault.index.accounts.audit import AuditBroken
+from papervault.index.archive import (
     parse_date,
 )
+from papervault.index.catalog.db import session_scope
 from papervault.ingest.cli.context import emit_json, out, settings_of
 from papervault.ingest.runtime import audit_key, open_runtime
 

@@ -13,9 +13,9 @@ from rich.console import Console
 from papervault.config.errors import Forbidden
 from papervault.config.logging import setup_logging
 from papervault.config.settings import Settings, load_settings
-from papervault.index import audit, users
-from papervault.index.access import COMMANDS, Open, Principal, allows
-from papervault.index.db import make_engine, session_scope, upgrade
+from papervault.index.accounts import audit, users
+from papervault.index.accounts.access import COMMANDS, Open, Principal, allows
+from papervault.index.catalog.db import make_engine, session_scope, upgrade
 from papervault.ingest.runtime import Runtime, audit_key
 
 InputFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]

@@ -12,11 +12,13 @@ from rich.progress import Progress
 
 from papervault.config.messages import Lang, text
 from papervault.config.settings import Settings
-from papervault.index import audit, coverage, verification
-from papervault.index.coverage import CoverageBelow, FlagFilter
-from papervault.index.coversheets import render
-from papervault.index.db import session_scope
-from papervault.index.verification import VerifyFailed
+from papervault.index.accounts import audit
+from papervault.index.catalog.db import session_scope
+from papervault.index.coverage import report as coverage
+from papervault.index.coverage.coversheets import render
+from papervault.index.coverage.report import CoverageBelow, FlagFilter
+from papervault.index.integrity import verification
+from papervault.index.integrity.verification import VerifyFailed
 from papervault.ingest.cli.context import audit_run, emit_json, err, out, settings_of
 from papervault.ingest.runtime import audit_key, local_s3, open_runtime
 from papervault.storage.errors import StorageUnavailable

@@ -9,10 +9,10 @@ from rich.progress import Progress
 
 from papervault.config.errors import BadInput
 from papervault.config.messages import text
-from papervault.index import audit
-from papervault.index.db import session_scope
-from papervault.index.keys import key_usage, rewrap_all
-from papervault.index.recovery import details_of, sync_records
+from papervault.index.accounts import audit
+from papervault.index.catalog.db import session_scope
+from papervault.index.integrity.keys import key_usage, rewrap_all
+from papervault.index.integrity.recovery import details_of, sync_records
 from papervault.ingest.cli.context import emit_json, err, out, settings_of
 from papervault.ingest.runtime import audit_key, open_runtime
 from papervault.storage import crypto

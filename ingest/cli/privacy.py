@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from papervault.config.errors import BadInput
-from papervault.index import audit, privacy
-from papervault.index.db import session_scope
+from papervault.index.accounts import audit, privacy
+from papervault.index.catalog.db import session_scope
 from papervault.ingest.cli.context import out, settings_of
 from papervault.ingest.runtime import audit_key, open_runtime, pi_key
 

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from papervault.config.messages import text
-from papervault.index import audit, qa
-from papervault.index.db import session_scope
+from papervault.index.accounts import audit
+from papervault.index.catalog.db import session_scope
+from papervault.index.coverage import qa
 from papervault.ingest.cli.context import emit_json, out, settings_of
 from papervault.ingest.runtime import audit_key, open_runtime
 

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from papervault.index import audit
-from papervault.index.db import session_scope
-from papervault.index.recovery import restore, sync_records
+from papervault.index.accounts import audit
+from papervault.index.catalog.db import session_scope
+from papervault.index.integrity.recovery import restore, sync_records
 from papervault.ingest.cli.context import emit_json, err, out, settings_of
 from papervault.ingest.runtime import audit_key, open_runtime
 from papervault.storage.errors import IntegrityError

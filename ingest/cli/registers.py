@@ -8,9 +8,9 @@ import typer
 
 from papervault.config.messages import text
 from papervault.config.settings import Settings
-from papervault.index import audit
-from papervault.index.db import session_scope
-from papervault.index.registers import (
+from papervault.index.accounts import audit
+from papervault.index.catalog.db import session_scope
+from papervault.index.registers.tables import (
     RegisterRejected,
     client_values,
     import_clients,

@@ -13,9 +13,9 @@ from rich.progress import Progress
 from papervault.config.errors import ConfigError
 from papervault.config.messages import text
 from papervault.config.settings import Settings, load_settings
-from papervault.index import users
-from papervault.index.access import Role
-from papervault.index.db import make_engine, session_scope, upgrade
+from papervault.index.accounts import users
+from papervault.index.accounts.access import Role
+from papervault.index.catalog.db import make_engine, session_scope, upgrade
 from papervault.index.web.app import create_app, is_loopback
 from papervault.ingest.cli.context import (
     emit_json,

@@ -11,10 +11,10 @@ from sqlmodel import Session, col, select
 
 from papervault.config.errors import BadInput
 from papervault.config.settings import Settings
-from papervault.index import audit, users
-from papervault.index.access import parse_roles, roles_text
-from papervault.index.db import make_engine, session_scope
-from papervault.index.models import User
+from papervault.index.accounts import audit, users
+from papervault.index.accounts.access import parse_roles, roles_text
+from papervault.index.catalog.db import make_engine, session_scope
+from papervault.index.catalog.models import User
 from papervault.ingest.cli.context import emit_json, out, settings_of
 from papervault.ingest.runtime import audit_key
 

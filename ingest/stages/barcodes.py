@@ -16,7 +16,7 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from papervault.index.coversheets import SheetPayload, decode
+from papervault.index.coverage.coversheets import SheetPayload, decode
 from papervault.ingest.errors import OcrFailed
 from papervault.ingest.stages import rasterize
 

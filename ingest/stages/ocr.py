@@ -16,9 +16,9 @@ import pytesseract
 from pytesseract.pytesseract import TesseractError, TesseractNotFoundError, run_tesseract
 
 from papervault.config.errors import DependencyMissing
+from papervault.index.text import clean_ocr_text
 from papervault.ingest.errors import OcrFailed
 from papervault.ingest.stages import barcodes, rasterize
-from papervault.ingest.stages.text import clean_ocr_text
 
 
 @dataclass(frozen=True)

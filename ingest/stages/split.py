@@ -20,10 +20,10 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from papervault.index import documents
-from papervault.index.coversheets import SheetPayload
-from papervault.index.db import session_scope
-from papervault.index.models import Document, Page, PaperRecord, Verification, utcnow
+from papervault.index.catalog import documents
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document, Page, PaperRecord, Verification, utcnow
+from papervault.index.coverage.coversheets import SheetPayload
 from papervault.ingest.stages import quality
 from papervault.ingest.stages.ocr import PageResult
 from papervault.ingest.stages.searchable_pdf import assemble

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import Session, select
 
 from papervault.config.settings import Settings
-from papervault.index.models import Document, IngestEvent
+from papervault.index.catalog.models import Document, IngestEvent
 from papervault.ingest.daemon import Capturer
 from papervault.ingest.runtime import open_runtime
 from tests.conftest import wait_until

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 from sqlmodel import Session, select
 
 from papervault.config.settings import Settings
-from papervault.index.models import Document
+from papervault.index.catalog.models import Document
 from papervault.ingest.daemon import Capturer
 from papervault.ingest.pipeline import Retry, Stored, capture
 from papervault.ingest.runtime import open_runtime

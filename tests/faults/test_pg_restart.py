@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
 from papervault.config.settings import Settings
-from papervault.index.db import make_engine
-from papervault.index.models import Document
+from papervault.index.catalog.db import make_engine
+from papervault.index.catalog.models import Document
 from tests.conftest import wait_until
 from tests.faults.privatepg import PrivatePg, pg_bin
 from tests.faults.test_faults import account, capturing, make_batch

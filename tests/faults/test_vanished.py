@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 import papervault.ingest.pipeline as pipeline
 from papervault.config.settings import Settings
-from papervault.index.models import Document, IngestEvent, Job
+from papervault.index.catalog.models import Document, IngestEvent, Job
 from papervault.ingest.pipeline import Stored, Vanished, capture
 from papervault.ingest.runtime import open_runtime
 from tests.conftest import wait_until

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from papervault.config.settings import DEFAULT_CLIENT_PATTERNS, DEFAULT_RECORD_PATTERNS
-from papervault.ingest.stages.link import Found, compile_patterns, decide, find_ids
+from papervault.index.registers.linking import Found, compile_patterns, decide, find_ids
 from tests.fuzz.budget import FUZZ
 from tests.report import counted
 

@@ -15,9 +15,9 @@ from sqlmodel import Session, col, func, select
 
 from papervault.config.errors import BadInput
 from papervault.config.settings import DEFAULT_RECORD_PATTERNS
-from papervault.index.db import session_scope
-from papervault.index.models import Client, PaperRecord
-from papervault.index.registers import (
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Client, PaperRecord
+from papervault.index.registers.tables import (
     CLIENT_COLUMNS,
     PAPER_COLUMNS,
     import_clients,

@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from papervault.config.errors import Forbidden
 from papervault.config.settings import Settings
-from papervault.index import users
-from papervault.index.access import COMMANDS, ROUTES, Open, Perm, Role, allows, permissions
-from papervault.index.db import make_engine, session_scope
-from papervault.index.models import AuditEntry, User
+from papervault.index.accounts import users
+from papervault.index.accounts.access import COMMANDS, ROUTES, Open, Perm, Role, allows, permissions
+from papervault.index.catalog.db import make_engine, session_scope
+from papervault.index.catalog.models import AuditEntry, User
 from papervault.index.web.app import create_app
 from papervault.ingest.cli import app as cli_app
 from tests.conftest import write_config
@@ -488,7 +488,7 @@ def test_auditors_review_sampled_scans_and_only_those(
 ) -> None:
     """A spot check needs the scan: the auditor sees the sampled documents' pages (audited),
     marks them, and still sees no other document's content."""
-    from papervault.index.coverage_models import QaCheck
+    from papervault.index.coverage.tables import QaCheck
     from papervault.ingest.pipeline import Stored, capture
     from papervault.ingest.runtime import open_runtime
     from tests.factories import form_lines, write_form
@@ -530,8 +530,8 @@ def test_auditors_review_sampled_scans_and_only_those(
 def test_client_links_lead_where_the_role_may_go(office: Office) -> None:
     """An auditor's flagged list links a client to their trail in the audit log (the
     client page needs search, which auditors lack); nobody is shown a link to a refusal."""
-    from papervault.index.models import PaperRecord
-    from papervault.index.registers import import_paper_records
+    from papervault.index.catalog.models import PaperRecord
+    from papervault.index.registers.tables import import_paper_records
 
     engine = make_engine(office.settings.db_url)
     with session_scope(engine) as session:

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from papervault.config.settings import Settings
-from papervault.index.models import Document, IngestEvent, Job, Verification
+from papervault.index.catalog.models import Document, IngestEvent, Job, Verification
 from papervault.ingest.pipeline import Duplicate, Quarantined, Retry, Stored, capture
 from papervault.ingest.runtime import open_runtime
 from papervault.storage.localserver import free_port, start_local_s3

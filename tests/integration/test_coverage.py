@@ -15,11 +15,12 @@ from typer.testing import CliRunner
 
 from papervault.config.errors import PapervaultError
 from papervault.config.settings import Settings
-from papervault.index import coverage, qa
-from papervault.index.coverage import FlagFilter
-from papervault.index.db import session_scope
-from papervault.index.models import AuditEntry, Document, PaperRecord, Verification
-from papervault.index.registers import import_paper_records
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import AuditEntry, Document, PaperRecord, Verification
+from papervault.index.coverage import qa
+from papervault.index.coverage import report as coverage
+from papervault.index.coverage.report import FlagFilter
+from papervault.index.registers.tables import import_paper_records
 from papervault.ingest.cli import app
 from papervault.ingest.pipeline import Stored, capture
 from papervault.ingest.runtime import open_runtime

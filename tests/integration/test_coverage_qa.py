@@ -13,11 +13,12 @@ from typer.testing import CliRunner
 
 from papervault.config.errors import BadInput
 from papervault.config.settings import Settings
-from papervault.index import coverage, qa
-from papervault.index.coverage_models import QaCheck
-from papervault.index.db import session_scope
-from papervault.index.models import Document, PaperRecord
-from papervault.index.registers import import_paper_records
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document, PaperRecord
+from papervault.index.coverage import qa
+from papervault.index.coverage import report as coverage
+from papervault.index.coverage.tables import QaCheck
+from papervault.index.registers.tables import import_paper_records
 from papervault.ingest.cli import app
 from papervault.ingest.runtime import open_runtime
 from tests.conftest import write_config

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from papervault.config.settings import Settings
-from papervault.index.db import session_scope
-from papervault.index.models import AuditEntry, Document, PaperRecord
-from papervault.index.registers import import_paper_records
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import AuditEntry, Document, PaperRecord
+from papervault.index.registers.tables import import_paper_records
 from papervault.index.web.app import create_app
 
 

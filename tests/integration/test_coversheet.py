@@ -16,12 +16,12 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from papervault.config.settings import Settings
-from papervault.index import coverage
-from papervault.index.coversheets import decode, encode, render
-from papervault.index.db import session_scope
-from papervault.index.models import Document, Page, PaperRecord
-from papervault.index.registers import import_paper_records
-from papervault.index.search import SearchQuery, search
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document, Page, PaperRecord
+from papervault.index.coverage import report as coverage
+from papervault.index.coverage.coversheets import decode, encode, render
+from papervault.index.registers.tables import import_paper_records
+from papervault.index.search.query import SearchQuery, search
 from papervault.ingest.runtime import open_runtime
 from papervault.ingest.service import ingest_paths
 from papervault.ingest.stages.barcodes import codes_in_image

@@ -12,11 +12,11 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from papervault.config.settings import Settings
-from papervault.index import audit
-from papervault.index.audit import AuditBroken
-from papervault.index.db import session_scope
-from papervault.index.keys import rewrap_all
-from papervault.index.models import Document
+from papervault.index.accounts import audit
+from papervault.index.accounts.audit import AuditBroken
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document
+from papervault.index.integrity.keys import rewrap_all
 from papervault.ingest.cli import app
 from papervault.ingest.pipeline import Stored, capture
 from papervault.ingest.runtime import audit_key, open_runtime

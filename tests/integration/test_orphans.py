@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from papervault.config.settings import Settings
-from papervault.index.models import Document
+from papervault.index.catalog.models import Document
 from papervault.ingest.cli import app
 from papervault.ingest.pipeline import Stored, capture
 from papervault.ingest.runtime import open_runtime

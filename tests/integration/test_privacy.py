@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from papervault.config.settings import Settings
-from papervault.index.db import make_engine
-from papervault.index.models import AuditEntry, Document, Page, PiDigest
+from papervault.index.catalog.db import make_engine
+from papervault.index.catalog.models import AuditEntry, Document, Page, PiDigest
 from papervault.index.web.app import create_app
 from papervault.ingest.cli import app as cli_app
 from tests.conftest import write_config

@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from papervault.config.errors import PapervaultError
 from papervault.config.settings import Settings
-from papervault.index.models import Document, Job
+from papervault.index.catalog.models import Document, Job
 from papervault.ingest import pipeline
 from papervault.ingest.cli import app
 from papervault.ingest.pipeline import Retry, Stored, capture

@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import Session, select
 
 from papervault.config.settings import Settings
-from papervault.index.models import Document, Job, Page
+from papervault.index.catalog.models import Document, Job, Page
 from papervault.ingest.pipeline import Stored, capture
 from papervault.ingest.runtime import Runtime, open_runtime
 from tests.conftest import drop_pg, fresh_pg_url, wait_until, write_config

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from papervault.config.settings import Settings
-from papervault.index import search as search_module
-from papervault.index.db import make_engine, session_scope
-from papervault.index.models import Document
-from papervault.index.search import SearchQuery, parse_query, search
-from papervault.index.search_index import tokens
+from papervault.index.catalog.db import make_engine, session_scope
+from papervault.index.catalog.models import Document
+from papervault.index.search import query as search_module
+from papervault.index.search.indexer import tokens
+from papervault.index.search.query import SearchQuery, parse_query, search
 from tests.factories import form_lines, write_form
 
 WORDS = ["保险", "保单", "理赔", "申请书", "被保险人", "投保人", "受益人", "账户", "合同", "条款",

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from papervault.config.errors import ConfigError
 from papervault.config.settings import Settings
-from papervault.index.db import make_engine, upgrade
-from papervault.index.models import AuditEntry, Client, Document, PaperRecord
+from papervault.index.catalog.db import make_engine, upgrade
+from papervault.index.catalog.models import AuditEntry, Client, Document, PaperRecord
 from papervault.index.web.app import create_app
 from papervault.ingest.cli import app as cli_app
 from tests.conftest import write_config

@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import Session, select
 
 from papervault.config.settings import Settings
-from papervault.index.db import session_scope
-from papervault.index.models import Client, Document, Job, Page
-from papervault.index.registers import import_clients
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Client, Document, Job, Page
+from papervault.index.registers.tables import import_clients
 from papervault.ingest.pipeline import Stored, capture
 from papervault.ingest.runtime import Runtime, open_runtime
 from papervault.ingest.worker import Worker, clean_private_dir, make_pool

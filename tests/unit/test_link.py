@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from papervault.config.settings import DEFAULT_CLIENT_PATTERNS, DEFAULT_RECORD_PATTERNS
-from papervault.ingest.stages.link import Found, compile_patterns, decide, find_ids
+from papervault.index.registers.linking import Found, compile_patterns, decide, find_ids
 
 CLIENTS = compile_patterns(DEFAULT_CLIENT_PATTERNS)
 RECORDS = compile_patterns(DEFAULT_RECORD_PATTERNS)

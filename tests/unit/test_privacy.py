@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from papervault.index.privacy import digest, find_numbers, id_ok, luhn_ok, mask_text
+from papervault.index.accounts.privacy import digest, find_numbers, id_ok, luhn_ok, mask_text
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 

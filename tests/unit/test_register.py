@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from papervault.config.settings import DEFAULT_RECORD_PATTERNS
-from papervault.index.registers import RegisterRejected, parse_paper_rows, read_table
+from papervault.index.registers.tables import RegisterRejected, parse_paper_rows, read_table
 
 HEADER_ZH = "档号,客户编号,题名,部门,年度,保管期限,库房,架号,盒号,页数\n"
 ROW1 = "DA-2024-LP-000001,KH-2024-000001,张伟 理赔案卷,理赔部,2024,永久,3号库房,A-12,007,12\n"

@@ -5,14 +5,20 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papervault.index.search import fts5_match, parse_query, rank_groups, snippet, tsquery_literal
-from papervault.index.search_index import (
+from papervault.index.search.indexer import (
     CHUNK_TOKENS,
     MAX_REPEATS,
     OVERLAP,
     chunks,
     tokens,
     tsvector_literal,
+)
+from papervault.index.search.query import (
+    fts5_match,
+    parse_query,
+    rank_groups,
+    snippet,
+    tsquery_literal,
 )
 from papervault.index.web.app import is_loopback
 

@@ -11,7 +11,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from papervault.index.coverage_sql import FILL_ALL
+from papervault.index.coverage.sql import FILL_ALL
 
 revision = '0003'
 down_revision = '0001'

@@ -14,8 +14,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from papervault.index.db import session_scope
-from papervault.index.models import Job, utcnow
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Job, utcnow
 
 
 @dataclass(frozen=True)

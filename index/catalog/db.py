@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
-from papervault.index.errors import DatabaseUnavailable
+from papervault.index.catalog.errors import DatabaseUnavailable
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:

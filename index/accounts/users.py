@@ -19,8 +19,15 @@ from sqlmodel import Session, col, select
 
 from papervault.config.errors import BadInput, Forbidden, NotFound, NotSignedIn
 from papervault.config.settings import AccessSettings
-from papervault.index.access import Perm, Principal, Role, parse_roles, permissions, roles_text
-from papervault.index.models import ApiToken, AuditEntry, LoginSession, User, utcnow
+from papervault.index.accounts.access import (
+    Perm,
+    Principal,
+    Role,
+    parse_roles,
+    permissions,
+    roles_text,
+)
+from papervault.index.catalog.models import ApiToken, AuditEntry, LoginSession, User, utcnow
 
 TOKEN_PREFIX = "pv_"
 _hasher = PasswordHasher()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from papervault.ingest.stages.text import fold
+from papervault.index.text import fold_id
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def find_ids(sources: dict[str, str], patterns: list[re.Pattern[str]]) -> list[F
     seen: set[tuple[str, str]] = set()
     found: list[Found] = []
     for source, raw in sources.items():
-        text = fold(raw)
+        text = fold_id(raw)
         # OCR often splits an ID across a space or a line break; also try without them.
         for candidate_text in (text, re.sub(r"\s+", "", text)):
             for pat in patterns:

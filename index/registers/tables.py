@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +15,10 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import BadInput
-from papervault.index.models import Client, PaperRecord, utcnow
+from papervault.index.catalog.models import Client, PaperRecord, utcnow
+from papervault.index.text import fold_cell, fold_id
 
 ENCODINGS = ("utf-8-sig", "gb18030")
-
-
-def fold(value: str) -> str:
-    """Full-width letters, digits and dashes (common in Chinese spreadsheets) to ASCII."""
-    return unicodedata.normalize("NFKC", value).replace("－", "-").replace("—", "-")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -125,12 +120,12 @@ def import_clients(session: Session, rows: list[dict[str, str]]) -> int:
             if problem is not None:
                 raise BadInput(detail=f"line {line}, column {fld}: {problem}")
     for row in rows:
-        cid = _pick(row, CLIENT_COLUMNS["client_id"]).upper()
+        cid = fold_id(_pick(row, CLIENT_COLUMNS["client_id"])).strip()
         client = session.get(Client, cid) or Client(client_id=cid)
         client.name = _pick(row, CLIENT_COLUMNS["name"])
         client.department = _pick(row, CLIENT_COLUMNS["department"]) or None
         client.policy_numbers = " ".join(
-            _pick(row, CLIENT_COLUMNS["policy_numbers"]).replace(";", " ").upper().split()
+            fold_id(_pick(row, CLIENT_COLUMNS["policy_numbers"])).replace(";", " ").split()
         )
         client.updated_at = utcnow()
         session.add(client)
@@ -142,7 +137,7 @@ def client_values(rows: list[dict[str, str]]) -> list[str]:
     out: list[str] = []
     for row in rows:
         out.append(_pick(row, CLIENT_COLUMNS["client_id"]).upper())
-        out += _pick(row, CLIENT_COLUMNS["policy_numbers"]).replace(";", " ").upper().split()
+        out += fold_id(_pick(row, CLIENT_COLUMNS["policy_numbers"])).replace(";", " ").split()
     return [v for v in out if v]
 
 
@@ -250,7 +245,7 @@ def _paper_row(line: int, v: dict[str, str], cols: dict[str, str],
     def bad(fld: str, reason: str) -> None:
         errors.append(RowError(line, cols.get(fld, PAPER_COLUMNS[fld][0]), reason))
 
-    no = fold(v.get("record_no", "")).strip().upper()
+    no = fold_id(v.get("record_no", "")).strip()
     if not no:
         bad("record_no", "empty / 不能为空")
     elif len(no) > 64:
@@ -275,7 +270,7 @@ def _paper_row(line: int, v: dict[str, str], cols: dict[str, str],
     if len(errors) > before:
         return None
     return PaperRecord(
-        record_no=no, client_id=fold(v.get("client_id", "")).strip().upper() or None,
+        record_no=no, client_id=fold_id(v.get("client_id", "")).strip() or None,
         title=v.get("title", "")[:512], department=v.get("department") or None, year=year,
         retention=retention, room=room or None, shelf=shelf or None, box=box or None,
         expected_pages=pages,
@@ -283,7 +278,7 @@ def _paper_row(line: int, v: dict[str, str], cols: dict[str, str],
 
 
 def _year(raw: str, bad: Callable[[str], None]) -> int | None:
-    raw = fold(raw).strip()
+    raw = fold_cell(raw).strip()
     if not raw:
         return None
     m = _YEAR.fullmatch(raw)
@@ -294,7 +289,7 @@ def _year(raw: str, bad: Callable[[str], None]) -> int | None:
 
 
 def _pages(raw: str, bad: Callable[[str], None]) -> int | None:
-    raw = fold(raw).strip()
+    raw = fold_cell(raw).strip()
     if not raw:
         return None
     if not raw.isdigit() or not 0 < int(raw) <= 100_000:
@@ -305,7 +300,7 @@ def _pages(raw: str, bad: Callable[[str], None]) -> int | None:
 
 def _retention(raw: str, bad: Callable[[str], None]) -> str | None:
     """永久 / 长期 / 短期 (older scheme) or a period in years (定期30年 → 30年)."""
-    raw = fold(raw).strip()
+    raw = fold_cell(raw).strip()
     if not raw:
         return None
     if raw.lower() in RETENTIONS:

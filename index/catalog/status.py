@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from papervault.index.models import Document, IngestEvent, Job
+from papervault.index.catalog.models import Document, IngestEvent, Job
 
 
 def _group(session: Session, column: Any) -> dict[str, int]:

@@ -20,9 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, or_, select
 
 from papervault.config.errors import PapervaultError, TransientError
-from papervault.index.db import session_scope
-from papervault.index.models import Document, Verification, utcnow
-from papervault.index.recovery import details_of
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document, Verification, utcnow
+from papervault.index.integrity.recovery import details_of
 from papervault.storage.crypto import WrappedKey
 from papervault.storage.objects import ObjectStore
 

@@ -24,7 +24,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import BadInput
-from papervault.index.search_index import CHUNK_SHIFT, catch_up, fold, is_sqlite, tokens
+from papervault.index.search.indexer import CHUNK_SHIFT, catch_up, is_sqlite, tokens
+from papervault.index.text import fold_search
 
 PER_PAGE_MAX = 100
 COUNT_CAP = 10_000  # beyond this the count shows "10000+": counting every hit costs time
@@ -107,7 +108,7 @@ class SearchResult:
 
 def parse_query(q: str) -> list[list[str]]:
     """Query words as token phrases: whitespace separates words, "quotes" keep a phrase."""
-    folded = fold(q).replace("\u201c", '"').replace("\u201d", '"')
+    folded = fold_search(q).replace("\u201c", '"').replace("\u201d", '"')
     groups: list[list[str]] = []
     for i, part in enumerate(folded.split('"')):
         words = [part] if i % 2 else part.split()
@@ -321,7 +322,7 @@ def _order(session: Session, groups: list[list[str]], ranked: bool) -> tuple[str
 
 def _hits(session: Session, ranked: list[tuple[int, float]],
           groups: list[list[str]]) -> list[Hit]:
-    from papervault.index.models import Document
+    from papervault.index.catalog.models import Document
 
     # One query for the page, not one per hit: 20 ORM gets cost ~10 ms, most of a search.
     ids = [doc_id for doc_id, _ in ranked]

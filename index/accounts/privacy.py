@@ -18,7 +18,7 @@ from typing import TypeVar
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from papervault.index.models import Document, Page, PiDigest
+from papervault.index.catalog.models import Document, Page, PiDigest
 
 P = TypeVar("P")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")

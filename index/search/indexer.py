@@ -18,18 +18,15 @@ documents (the query side is :mod:`index.search`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-CJK = (
-    "\u2e80-\u2fdf\u3005\u3007\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
-)
-TOKEN = re.compile(f"[{CJK}]|[^\\W_{CJK}]+")
+from papervault.index.text import CJK_LETTERS, fold_search
+
+TOKEN = re.compile(f"[{CJK_LETTERS}]|[^\\W_{CJK_LETTERS}]+")
 CHUNK_TOKENS = 1000
 MAX_REPEATS = 200
 OVERLAP = 24
@@ -38,14 +35,9 @@ MAX_CHUNKS = 1 << CHUNK_SHIFT
 CATCH_UP_BATCH = 500
 
 
-def fold(s: str) -> str:
-    """NFKC and lower case: the form both the index and queries are compared in."""
-    return unicodedata.normalize("NFKC", s).lower()
-
-
 def tokens(s: str) -> list[str]:
     """Index tokens of ``s``: single CJK characters and runs of other letters/digits."""
-    return TOKEN.findall(fold(s))
+    return TOKEN.findall(fold_search(s))
 
 
 # -- building the index ---------------------------------------------------------------------

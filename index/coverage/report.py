@@ -18,7 +18,9 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, func, select
 
 from papervault.config.errors import PapervaultError
-from papervault.index.coverage_models import (
+from papervault.index.catalog.models import Document, PaperRecord, Verification
+from papervault.index.coverage.sql import FILL_ALL, FILL_SOME
+from papervault.index.coverage.tables import (
     FAILED,
     NONE,
     STATE_NAMES,
@@ -26,8 +28,6 @@ from papervault.index.coverage_models import (
     CoverageDirty,
     RecordState,
 )
-from papervault.index.coverage_sql import FILL_ALL, FILL_SOME
-from papervault.index.models import Document, PaperRecord, Verification
 
 CHUNK = 500
 # Past this many marked records one set-based rebuild beats many small ones.
@@ -211,7 +211,7 @@ def _describe(session: Session, rows: list[tuple[str, int]]) -> Iterator[Flagged
 
 
 def _qa_failures(session: Session, doc_ids: list[int]) -> dict[int, str]:
-    from papervault.index.coverage_models import QaCheck
+    from papervault.index.coverage.tables import QaCheck
 
     if not doc_ids:
         return {}

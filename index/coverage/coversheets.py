@@ -22,7 +22,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from papervault.config.errors import DependencyMissing
-from papervault.index.models import PaperRecord
+from papervault.index.catalog.models import PaperRecord
 
 PREFIX = "PV1"
 FONTS = (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, or_, select
 
-from papervault.index.models import Document, utcnow
+from papervault.index.catalog.models import Document, utcnow
 
 BATCH = 500
 

@@ -8,8 +8,8 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
-from papervault.index.db import session_scope
-from papervault.index.models import Document
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document
 from papervault.storage.crypto import WrappedKey
 
 

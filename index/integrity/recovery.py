@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import PapervaultError, TransientError
-from papervault.index import documents
-from papervault.index.db import session_scope
-from papervault.index.models import Document, Verification, utcnow
+from papervault.index.catalog import documents
+from papervault.index.catalog.db import session_scope
+from papervault.index.catalog.models import Document, Verification, utcnow
 from papervault.storage.crypto import WrappedKey
 from papervault.storage.objects import ObjectStore
 

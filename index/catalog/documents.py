@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from papervault.index import jobs
-from papervault.index.models import Document, IngestEvent
+from papervault.index.catalog import jobs
+from papervault.index.catalog.models import Document, IngestEvent
 
 
 def find_by_sha(session: Session, sha256: str) -> Document | None:
@@ -44,7 +44,7 @@ def get_document(session: Session, doc_id: int) -> Document | None:
 
 def client_for(session: Session, value: str) -> str | None:
     """The client ID for a client ID or policy number, if the register knows it."""
-    from papervault.index.models import Client
+    from papervault.index.catalog.models import Client
 
     hit = session.get(Client, value)
     if hit is not None:
@@ -56,7 +56,7 @@ def client_for(session: Session, value: str) -> str | None:
 
 def record_owner(session: Session, record_no: str) -> str | None | bool:
     """The client of a registered 档号, True for a record without a client, None if unknown."""
-    from papervault.index.models import PaperRecord
+    from papervault.index.catalog.models import PaperRecord
 
     rec = session.get(PaperRecord, record_no)
     if rec is None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from papervault.index.models import utcnow
+from papervault.index.catalog.models import utcnow
 
 # Coverage codes, ordered so that the worst document of a record wins under max().
 NONE, VERIFIED, STORED, FAILED = 0, 1, 2, 3

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import PapervaultError
-from papervault.index.models import AuditEntry, utcnow
+from papervault.index.catalog.models import AuditEntry, utcnow
 
 CHAIN_LOCK = 0x7076_6175_6469_74  # "pvaudit": the advisory lock id of the chain
 
@@ -129,7 +129,7 @@ class LogFilter:
 
 
 def _where(session: Session, flt: LogFilter) -> list[Any]:
-    from papervault.index.models import Document
+    from papervault.index.catalog.models import Document
 
     conds: list[Any] = []
     if flt.actor:

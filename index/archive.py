@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 
 from papervault.config.errors import NotFound
 from papervault.config.settings import Settings
-from papervault.index.audit import load_audit_key, record
-from papervault.index.models import Client, Document, Page, PaperRecord
-from papervault.index.search import Hit, SearchQuery, SearchResult
+from papervault.index.accounts.audit import load_audit_key, record
+from papervault.index.catalog.models import Client, Document, Page, PaperRecord
+from papervault.index.search.query import Hit, SearchQuery, SearchResult
 from papervault.storage.crypto import WrappedKey
 
 
@@ -153,8 +153,8 @@ def find(session: Session, query: SearchQuery, pi_key: bytes | None
     returns the result and the query as the audit trail may keep it (numbers masked)."""
     from dataclasses import replace
 
-    from papervault.index.privacy import rewrite_query
-    from papervault.index.search import search
+    from papervault.index.accounts.privacy import rewrite_query
+    from papervault.index.search.query import search
 
     rw = rewrite_query(session, query.q, pi_key)
     if rw.doc_ids is not None:

@@ -16,8 +16,8 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from papervault.config.errors import BadInput, NotFound
-from papervault.index.coverage_models import CoverageDirty, QaCheck
-from papervault.index.models import Document, utcnow
+from papervault.index.catalog.models import Document, utcnow
+from papervault.index.coverage.tables import CoverageDirty, QaCheck
 
 MIN_FRACTION = 0.05
 

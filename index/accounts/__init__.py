@@ -1,0 +1,1 @@
+"""People, roles, sessions and tokens, the audit trail, personal-information masking."""

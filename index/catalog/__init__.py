@@ -1,0 +1,1 @@
+"""The catalogue: the database, documents and their pages, jobs, status."""

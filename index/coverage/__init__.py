@@ -1,0 +1,1 @@
+"""Backup coverage of the paper register, cover sheets and QA spot checks."""

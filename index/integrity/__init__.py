@@ -1,0 +1,1 @@
+"""Keeping stored copies sound: verification, recovery, key rotation, orphans."""

@@ -1,0 +1,1 @@
+"""The registers (clients, paper records) and the rules that link documents to them."""

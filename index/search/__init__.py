@@ -1,0 +1,1 @@
+"""Full-text search over OCR text and metadata (SQLite FTS5 / PostgreSQL tsvector)."""
