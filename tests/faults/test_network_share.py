@@ -30,6 +30,8 @@ def _outcomes(s: Settings) -> list[str]:
         return [e.outcome for e in db.exec(select(IngestEvent))]
 
 
+# Pages and a growing file, not the index, are under test: one database is enough.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_file_growing_for_20_seconds_is_taken_once_complete(
     instance: Callable[..., Settings], fault_report  # type: ignore[no-untyped-def]
 ) -> None:

@@ -144,6 +144,8 @@ def test_text_layer_pages_are_not_ocred_again(instance: Callable[..., Settings],
 
 
 @pytest.mark.slow
+# Pages and a growing file, not the index, are under test: one database is enough.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_fifty_page_pdf_is_processed_a_page_at_a_time(
     instance: Callable[..., Settings], tmp_path: Path
 ) -> None:
