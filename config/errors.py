@@ -24,6 +24,23 @@ class PapervaultError(Exception):
         """The sentence for a person, in ``lang``."""
         return text(self.key, lang, **self.params)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exception pickles as ``cls(*args)``, and args holds the English sentence, which
+        # is no catalogue key: unpickling in the parent raised KeyError and broke the
+        # page-process pool. Rebuild from the key and plain parameters instead, without
+        # calling a subclass's own __init__ (whose arguments differ).
+        extra = {k: v for k, v in self.__dict__.items() if k not in ("key", "params")}
+        return _rebuild, (type(self), self.key, self.params, extra)
+
+
+def _rebuild(cls: type[PapervaultError], key: str, params: dict[str, object],
+             extra: dict[str, object]) -> PapervaultError:
+    """Unpickle a :class:`PapervaultError` of any subclass (see ``__reduce__``)."""
+    error = cls.__new__(cls)
+    PapervaultError.__init__(error, key, **params)
+    error.__dict__.update(extra)
+    return error
+
 
 class ConfigError(PapervaultError):
     """The settings or an instance folder are wrong; nothing can start."""
