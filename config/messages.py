@@ -64,6 +64,63 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "文字识别失败（{detail}）：原件已安全保存，请联系管理员。",
         "en": "Text recognition failed ({detail}): the original is stored safely; tell the administrator.",
     },
+    # -- one page of a stored document could not be read (issue 11) -----------------------
+    "page_unrenderable": {
+        "zh": "第 {page} 页无法转换为图像（该页内容损坏或格式异常）：原件已安全保存，请重新扫描该页。",
+        "en": "Page {page} cannot be turned into an image (its content is damaged or unusual): "
+              "the original is stored safely; rescan this page.",
+    },
+    "page_too_many_pixels": {
+        "zh": "第 {page} 页尺寸异常，按 {dpi} dpi 转换后图像过大（{pixels} 像素，上限 {limit}）："
+              "请检查扫描设置后重新扫描该页。",
+        "en": "Page {page} has an abnormal size: at {dpi} dpi it would be {pixels} pixels "
+              "(limit {limit}); check the scanner settings and rescan this page.",
+    },
+    "page_image_too_large": {
+        "zh": "第 {page} 页图像过大（{width}×{height} 像素），文字识别程序无法处理：请以 300 dpi 重新扫描该页。",
+        "en": "Page {page} is too large for text recognition ({width}×{height} pixels): "
+              "rescan it at 300 dpi.",
+    },
+    "page_ocr_refused": {
+        "zh": "第 {page} 页的图像无法进行文字识别：原件已安全保存，请重新扫描该页；如仍失败请联系管理员。",
+        "en": "Text recognition cannot process the image of page {page}: the original is "
+              "stored safely; rescan this page, and tell the administrator if it fails again.",
+    },
+    "page_timeout": {
+        "zh": "第 {page} 页在 {seconds} 秒内未处理完，已跳过：该页内容过于复杂，请重新扫描该页。",
+        "en": "Page {page} was not finished within {seconds} seconds and was skipped: its "
+              "content is too complex; rescan this page.",
+    },
+    "page_out_of_memory": {
+        "zh": "第 {page} 页处理所需内存超过上限，已跳过：请以较低分辨率（300 dpi）重新扫描该页。",
+        "en": "Page {page} needed more memory than allowed and was skipped: rescan it at a "
+              "lower resolution (300 dpi).",
+    },
+    "page_crashed": {
+        "zh": "第 {page} 页两次导致文字识别意外中断，已跳过：原件已安全保存，请重新扫描该页或联系管理员。",
+        "en": "Page {page} stopped text recognition twice and was skipped: the original is "
+              "stored safely; rescan this page or tell the administrator.",
+    },
+    "page_internal": {
+        "zh": "第 {page} 页文字识别时出现内部错误（已记入日志）：原件已安全保存，请联系管理员。",
+        "en": "An internal error stopped text recognition of page {page} (it is in the log): "
+              "the original is stored safely; tell the administrator.",
+    },
+    "ocr_internal": {
+        "zh": "文字识别时出现内部错误（已记入日志）：原件已安全保存，请联系管理员。",
+        "en": "An internal error stopped text recognition (it is in the log): the original "
+              "is stored safely; tell the administrator.",
+    },
+    "ocr_queue_left": {
+        "zh": "仍有 {count} 个识别任务排队等待稍后重试（最早于 {when} UTC）：届时再运行 "
+              "papervault worker --drain，或用 papervault ocr retry 立即重试。",
+        "en": "{count} OCR jobs are still queued for a later retry (the first at {when} UTC): "
+              "run papervault worker --drain again then, or papervault ocr retry now.",
+    },
+    "ocr_requeued": {
+        "zh": "已重新排队 {count} 个识别任务。",
+        "en": "{count} OCR jobs queued again.",
+    },
     # -- operational errors --------------------------------------------------------------
     "storage_unavailable": {
         "zh": "对象存储暂时无法连接（{detail}）：文件保留在原处，稍后自动重试。",
@@ -349,6 +406,8 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
     "ui_st_stored": {"zh": "已存储", "en": "stored"},
     "ui_st_indexed": {"zh": "已识别入索引", "en": "indexed"},
     "ui_st_ocr_failed": {"zh": "识别失败", "en": "OCR failed"},
+    "ui_st_partly_read": {"zh": "部分识别", "en": "partly read"},
+    "ui_st_ocr_failures": {"zh": "文字识别问题", "en": "Text recognition problems"},
     "ui_st_duplicate": {"zh": "重复文件", "en": "duplicate"},
     "ui_st_quarantined": {"zh": "已隔离", "en": "quarantined"},
     "ui_st_retry": {"zh": "待重试", "en": "retrying"},
@@ -379,6 +438,11 @@ def text(key: str, lang: Lang = "zh", **params: object) -> str:
     """Return the catalogue sentence for ``key`` in ``lang`` with ``params`` filled in."""
     entry = CATALOGUE[key]
     return entry[lang].format(**params)
+
+
+def pair(key: str, **params: object) -> str:
+    """Chinese, then English, in one line: how status lists show a reason."""
+    return f"{text(key, 'zh', **params)} / {text(key, 'en', **params)}"
 
 
 def both(key: str, **params: object) -> dict[str, str]:

@@ -53,7 +53,10 @@ class OcrSettings(BaseModel):
     langs: str = "chi_sim+eng"
     dpi: int = Field(300, ge=50, le=1200)  # beyond 1200 a page bitmap is gigabytes
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
-    page_timeout: float = Field(600.0, gt=0)
+    # Wall-clock limit of each tool run on one page (pdftotext, pdftoppm, tesseract).
+    page_timeout: float = Field(120.0, gt=0)
+    # Address-space limit of a page process and the tools it starts (RLIMIT_AS), in MB.
+    page_memory_mb: int = Field(3072, ge=256)
     text_layer_min_chars: int = Field(8, ge=0)
     lease_seconds: float = Field(300.0, gt=0)
     max_attempts: int = Field(3, ge=1)

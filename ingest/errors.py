@@ -16,3 +16,10 @@ class OcrFailed(PapervaultError):
     """Tesseract or the renderer failed on a stored document."""
 
     key = "ocr_failed"
+
+
+class PageUnreadable(OcrFailed):
+    """One page cannot be read; the key (``page_*``) says why in a clerk's words. The page
+    process turns it into a failed page result: the rest of the document is still read."""
+
+    key = "page_internal"

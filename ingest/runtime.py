@@ -64,7 +64,8 @@ class Runtime:
             record_patterns=tuple(self.settings.link.record_patterns),
             private_dir=self.settings.staging_dir / "ocr",
             min_dpi_warning=o.min_dpi_warning, low_confidence_warning=o.low_confidence_warning,
-            pi_key=pi_key(self.settings),
+            pi_key=pi_key(self.settings), max_pixels=self.settings.limits.max_pixels,
+            page_memory_mb=o.page_memory_mb,
         )
 
 

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from papervault.config.errors import NotFound, TransientError
 from papervault.config.settings import Settings
+from papervault.index.catalog import jobs
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Client, Document
 from papervault.index.catalog.status import status
@@ -24,7 +25,7 @@ from papervault.ingest.daemon import Capturer, walk_inbox
 from papervault.ingest.pipeline import Outcome, capture
 from papervault.ingest.runtime import Runtime, audit_key, local_s3, open_runtime, run_dir
 from papervault.ingest.stages.ocr import check_tesseract
-from papervault.ingest.worker import Worker, clean_private_dir, make_pool
+from papervault.ingest.worker import Worker, WorkerConfig, clean_private_dir, make_pool
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +84,10 @@ def _drain(rt: Runtime) -> None:
             pass
 
 
-def run_worker(s: Settings, drain: bool = False, stop: threading.Event | None = None) -> None:
-    """Claim OCR jobs until stopped (or, with ``drain``, until the queue is empty)."""
+def run_worker(s: Settings, drain: bool = False,
+               stop: threading.Event | None = None) -> jobs.Waiting:
+    """Claim OCR jobs until stopped (or, with ``drain``, until no job can run now);
+    returns the jobs still queued for a later retry."""
     stop = stop or _stop_on_signals()
     with local_s3(s):
         rt = open_runtime(s)
@@ -92,12 +95,12 @@ def run_worker(s: Settings, drain: bool = False, stop: threading.Event | None = 
         check_tesseract(cfg.langs)
         clean_private_dir(cfg.private_dir)
         _worker_loop(rt, stop, drain)
+        return jobs.waiting(rt.engine)
 
 
-def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False) -> None:
-    cfg = rt.worker_config()
-    from papervault.index.catalog import jobs
-
+def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False,
+                 cfg: WorkerConfig | None = None) -> None:
+    cfg = cfg or rt.worker_config()
     with make_pool(cfg) as pool:
         # As many jobs in flight as page processes, so one-page documents fill every core.
         workers = [Worker(rt.engine, rt.store, cfg, pool) for _ in range(cfg.processes)]
@@ -122,6 +125,26 @@ def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False) -> Non
             t.start()
         for t in threads:
             t.join()
+
+
+def retry_ocr(s: Settings, *, failed: bool) -> int:
+    """Queue OCR again: waiting jobs now, and with ``failed`` failed jobs and documents
+    with unreadable pages too. Returns how many documents were queued."""
+    rt = open_runtime(s)
+    with session_scope(rt.engine) as session:
+        ids = set(jobs.requeue(session, failed=failed))
+        if failed:
+            partly = session.exec(select(Document.id).where(
+                col(Document.state) == "partly_read")).all()
+            for doc_id in partly:
+                if doc_id is not None and doc_id not in ids:
+                    jobs.enqueue(session, doc_id)
+                    ids.add(doc_id)
+        for doc in session.exec(select(Document).where(col(Document.id).in_(ids))):
+            if doc.state in ("ocr_failed", "partly_read"):
+                doc.state = "stored"
+                session.add(doc)
+    return len(ids)
 
 
 def _stop_on_signals() -> threading.Event:

@@ -15,21 +15,22 @@ import socket
 import tempfile
 import threading
 import uuid
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, delete
+from sqlmodel import Session, col, delete
 
 from papervault.config.errors import PapervaultError, TransientError
+from papervault.config.messages import pair
 from papervault.index.accounts import privacy
 from papervault.index.catalog import documents, jobs
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document, Page, utcnow
 from papervault.index.registers import linking as link
+from papervault.ingest.pagepool import PagePool, process_factory, run_pages
 from papervault.ingest.stages import barcodes, quality, split
-from papervault.ingest.stages.ocr import PageResult, PageTask, init_worker_process, ocr_page
+from papervault.ingest.stages.ocr import PageResult, PageTask
 from papervault.ingest.stages.searchable_pdf import assemble
 from papervault.storage.crypto import WrappedKey
 from papervault.storage.objects import ObjectStore
@@ -55,6 +56,9 @@ class WorkerConfig:
     low_confidence_warning: float = 40.0
     # Set when privacy.mask_numbers is on: ID and card numbers are masked in the stored text.
     pi_key: bytes | None = None
+    max_pixels: int = 200_000_000  # of one rendered page
+    page_memory_mb: int = 3072  # RLIMIT_AS of a page process and the tools it runs
+    crash_token: str | None = None  # tests only: see PageTask.crash_token
 
 
 def worker_name() -> str:
@@ -111,18 +115,17 @@ def _live_tokens(private_dir: Path) -> set[str]:
     return live
 
 
-def make_pool(cfg: WorkerConfig) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        max_workers=cfg.processes, initializer=init_worker_process,
-        initargs=(str(cfg.private_dir),),
-    )
+def make_pool(cfg: WorkerConfig) -> PagePool:
+    """The page processes the worker threads of one process share."""
+    factory = process_factory(cfg.private_dir, cfg.page_memory_mb * 1024 * 1024)
+    return PagePool(factory, cfg.processes)
 
 
 class Worker:
     """Claims jobs until stopped; pages of all its jobs share one process pool."""
 
     def __init__(self, engine: Engine, store: ObjectStore, cfg: WorkerConfig,
-                 pool: Executor) -> None:
+                 pool: PagePool) -> None:
         self.engine = engine
         self.store = store
         self.cfg = cfg
@@ -145,10 +148,10 @@ class Worker:
             log.warning("job %s: %s; will retry", claim.job_id, e)
             jobs.release(self.engine, claim, self.name, str(e), retry_in=30.0)
         except PapervaultError as e:
-            self._failed(claim, e.message("en"))
-        except Exception as e:  # a bug must not kill the worker: record it on the job
+            self._failed(claim, pair(e.key, **e.params))
+        except Exception:  # a bug must not kill the worker: record it on the job
             log.exception("job %s failed", claim.job_id)
-            self._failed(claim, f"{type(e).__name__}: {e}")
+            self._failed(claim, pair("ocr_internal"))
         finally:
             stop_beat.set()
             beat.join()
@@ -183,6 +186,9 @@ class Worker:
             original = workdir / ("original" + _EXT.get(doc.media_type, ".bin"))
             self.store.download(doc.object_name, WrappedKey(doc.wrapped_key, doc.key_id), original)
             pages = self._ocr_pages(original, doc, workdir)
+            if all(p.failure is not None for p in pages):
+                self._unreadable(claim, doc, pages)
+                return
             sheets = barcodes.sheets_from((p.page_no, p.codes) for p in pages)
             decision = self._link(doc, pages)
             searchable = assemble(pages, original if doc.media_type == "pdf" else None,
@@ -210,10 +216,26 @@ class Worker:
         tasks = [
             PageTask(str(original), doc.media_type, n, self.cfg.dpi, self.cfg.langs,
                      str(workdir), self.cfg.page_timeout, self.cfg.text_layer_min_chars,
-                     scan_codes=count >= 2)
+                     scan_codes=count >= 2, max_pixels=self.cfg.max_pixels,
+                     crash_token=self.cfg.crash_token)
             for n in range(1, count + 1)
         ]
-        return list(self.pool.map(ocr_page, tasks))
+        return run_pages(self.pool, tasks)
+
+    def _unreadable(self, claim: jobs.Claim, doc: Document, pages: list[PageResult]) -> None:
+        """No page could be read: keep each page's reason, and leave the job failed until
+        someone fixes the cause and runs ``papervault ocr retry --failed``. Retrying now
+        would only fail the same way."""
+        reasons = "\n".join(p.failure.reason() for p in pages if p.failure is not None)
+        with session_scope(self.engine) as s:
+            if doc.id is not None:
+                _replace_pages(s, doc.id, pages)
+        jobs.release(self.engine, claim, self.name, reasons, retry_in=None)
+        with session_scope(self.engine) as s:
+            row = s.get(Document, claim.document_id)
+            if row is not None:
+                row.state = "ocr_failed"
+                row.link_state = "unlinked" if row.link_state == "pending" else row.link_state
 
     def _link(self, doc: Document, pages: list[PageResult]) -> link.LinkDecision:
         with session_scope(self.engine) as s:
@@ -234,13 +256,10 @@ class Worker:
                 # Our lease was taken over: the other worker's result stands.
                 self.store.delete(name)
                 return
-            s.execute(delete(Page).where(col(Page.document_id) == row.id))
-            for p in pages:
-                s.add(Page(document_id=row.id, page_no=p.page_no, text=p.text,
-                           confidence=p.confidence, source=p.source, width_px=p.width_px,
-                           height_px=p.height_px, dpi=p.dpi))
+            _replace_pages(s, row.id, pages)
             row.text = "\n\f\n".join(p.text for p in sorted(pages, key=lambda p: p.page_no))
-            row.state = "indexed"
+            # Some pages unreadable: the rest is indexed, the document says it is incomplete.
+            row.state = "partly_read" if any(p.failure for p in pages) else "indexed"
             row.ocr_at = utcnow()
             if row.link_source != "manual":
                 decision.apply_to(row)
@@ -257,3 +276,12 @@ class Worker:
             if self.cfg.pi_key is not None:
                 privacy.store_digests(s, row.id, digests)
 
+
+
+def _replace_pages(s: Session, document_id: int, pages: list[PageResult]) -> None:
+    s.execute(delete(Page).where(col(Page.document_id) == document_id))
+    for p in pages:
+        s.add(Page(document_id=document_id, page_no=p.page_no, text=p.text,
+                   confidence=p.confidence, source=p.source, width_px=p.width_px,
+                   height_px=p.height_px, dpi=p.dpi,
+                   failure=p.failure.reason() if p.failure is not None else None))

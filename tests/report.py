@@ -39,9 +39,12 @@ def print_report(tr: Any) -> None:
         for r in FAULTS:
             tr.write_line(f"{r['fault']:<36}{r.get('db', ''):<10}{r['files']:>6}{r['lost']:>6}"
                           f"{r['twice']:>6}{r.get('quarantined', 0):>9}"
-                          f"{r.get('vanished', ''):>9}{r.get('recover_s', ''):>10}")
+                          f"{r.get('vanished', ''):>9}{r.get('recover_s', ''):>10}"
+                          f"{r.get('failed_with_reason', ''):>11}")
         tr.write_line(f"total lost: {sum(r['lost'] for r in FAULTS)}, stored twice: "
                       f"{sum(r['twice'] for r in FAULTS)}")
+        tr.write_line("failed+why: documents or pages that could not be read, each with its "
+                      "reason (issue 11)")
         tr.write_line("private pg: a cluster the test starts and stops itself. Several workers "
                       "on one PostgreSQL queue,")
         tr.write_line("SIGKILL and lease takeover: tests/integration/test_scaleout.py")

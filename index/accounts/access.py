@@ -120,6 +120,7 @@ COMMANDS: dict[str, Rule] = {
     "up": Perm.OPERATE,
     "watch": Perm.OPERATE,
     "worker": Perm.OPERATE,
+    "ocr retry": Perm.OPERATE,
     "serve": Perm.OPERATE,
     "ingest": Perm.INGEST,
     "status": Perm.STATUS,

@@ -8,9 +8,9 @@ PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers, so
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -118,3 +118,33 @@ def release_worker(engine: Engine, worker: str) -> int:
     )
     with session_scope(engine) as s:
         return int(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Jobs queued for a retry that is not due yet: how many, and when the first one is."""
+
+    count: int
+    first_at: datetime | None
+
+
+def waiting(engine: Engine, kind: str = "ocr") -> Waiting:
+    """What a drained queue still holds (``worker --drain`` must not call that empty)."""
+    stmt = select(func.count(), func.min(col(Job.not_before))).where(
+        col(Job.kind) == kind, col(Job.state).in_(["queued", "running"]))
+    with session_scope(engine) as s:
+        count, first = s.execute(stmt).one()
+    return Waiting(int(count), first)
+
+
+def requeue(session: Session, *, failed: bool, kind: str = "ocr") -> list[int]:
+    """Make waiting jobs runnable now; with ``failed``, failed jobs too (attempts reset).
+    Returns the documents whose jobs were queued."""
+    states = ["queued", "failed"] if failed else ["queued"]
+    stmt = (
+        update(Job)
+        .where(col(Job.kind) == kind, col(Job.state).in_(states))
+        .values(state="queued", not_before=utcnow(), attempts=0, updated_at=utcnow())
+        .returning(col(Job.document_id))
+    )
+    return [row[0] for row in session.execute(stmt)]

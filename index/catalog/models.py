@@ -36,7 +36,7 @@ class Document(SQLModel, table=True):
     searchable_wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     searchable_key_id: str | None = Field(default=None, max_length=64)
     searchable_sha256: str | None = Field(default=None, max_length=64)
-    # stored → indexed (OCR done) | ocr_failed
+    # stored → indexed (OCR done) | partly_read (some pages failed) | ocr_failed
     state: str = Field(default="stored", max_length=16, index=True)
     # pending (before OCR) → linked | unlinked (no ID found) | ambiguous (several clients)
     link_state: str = Field(default="pending", max_length=16, index=True)
@@ -65,10 +65,12 @@ class Page(SQLModel, table=True):
     page_no: int
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     confidence: float | None = None
-    source: str = Field(default="ocr", max_length=16)  # ocr | text_layer | blank
+    source: str = Field(default="ocr", max_length=16)  # ocr | text_layer | failed
     width_px: int | None = None
     height_px: int | None = None
     dpi: int | None = None
+    # Why the page could not be read (source = failed): Chinese / English, for the clerk.
+    failure: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Client(SQLModel, table=True):

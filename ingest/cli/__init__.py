@@ -18,6 +18,7 @@ from papervault.ingest.cli import (
     audit,
     coverage,
     keys,
+    ocr,
     orphans,
     privacy,
     qa,
@@ -44,6 +45,7 @@ app.add_typer(registers.clients, name="clients")
 app.add_typer(registers.paper, name="paper")
 app.add_typer(qa.app, name="qa")
 app.add_typer(keys.app, name="keys")
+app.add_typer(ocr.app, name="ocr")
 app.add_typer(audit.app, name="audit")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(orphans.app, name="orphans")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -75,9 +76,19 @@ def worker(
     ctx: typer.Context,
     drain: Annotated[bool, typer.Option(help="exit when the queue is empty")] = False,
 ) -> None:
-    """Run only the OCR worker (scale out: one per machine, sharing PostgreSQL and S3)."""
+    """Run only the OCR worker (scale out: one per machine, sharing PostgreSQL and S3).
 
-    run_worker(settings_of(ctx), drain=drain)
+    With --drain it exits 75 while jobs remain queued for a later retry, and says how many
+    and when: a drained queue that is not empty must not look like one.
+    """
+
+    left = run_worker(settings_of(ctx), drain=drain)
+    if drain and left.count:
+        when = left.first_at.strftime("%Y-%m-%d %H:%M:%S") if left.first_at else "-"
+        lang = os.environ.get("PAPERVAULT_LANGUAGE", "zh")
+        err.print(text("ocr_queue_left", "en" if lang == "en" else "zh", count=left.count,
+                       when=when))
+        raise typer.Exit(75)
 
 
 @app.command()

@@ -33,6 +33,7 @@ class ScanTask:
     page_no: int  # 1-based
     workdir: str
     timeout: float
+    max_pixels: int
 
 
 def scan_page(task: ScanTask) -> tuple[int, tuple[str, ...]]:
@@ -74,7 +75,7 @@ def _page_image(task: ScanTask) -> Image.Image:
     src = Path(task.source)
     if task.media_type == "pdf":
         path = rasterize.render_pdf_page(src, task.page_no, SCAN_DPI, Path(task.workdir),
-                                         task.timeout)
+                                         task.timeout, task.max_pixels)
         try:
             with Image.open(path) as img:
                 return img.convert("L")

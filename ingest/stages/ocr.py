@@ -2,23 +2,32 @@
 
 A single tesseract run writes the text, the word confidences (TSV) and a one-page PDF
 with an invisible text layer: the page is never recognised twice.
+
+A page that cannot be read comes back as a failed :class:`PageResult` carrying a reason
+from the catalogue, never as an exception: the rest of the document is still read, and
+nothing has to survive a trip through pickle but plain values.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import signal
 import statistics
-import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytesseract
 from pytesseract.pytesseract import TesseractError, TesseractNotFoundError, run_tesseract
 
 from papervault.config.errors import DependencyMissing
+from papervault.config.messages import pair
 from papervault.index.text import clean_ocr_text
-from papervault.ingest.errors import OcrFailed
+from papervault.ingest.errors import OcrFailed, PageUnreadable
 from papervault.ingest.stages import barcodes, rasterize
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,22 @@ class PageTask:
     timeout: float
     text_layer_min_chars: int
     scan_codes: bool = False  # look for cover-sheet codes (documents of 2+ pages)
+    max_pixels: int = 200_000_000  # of the rendered page image
+    # Tests only: the page process kills itself (SIGKILL) on a page whose text holds this
+    # token. Only a WorkerConfig built in code sets it; no setting or file reaches it.
+    crash_token: str | None = None
+
+
+@dataclass(frozen=True)
+class PageFailure:
+    """Why a page could not be read: a catalogue key and its plain parameters."""
+
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def reason(self) -> str:
+        """Chinese / English, as status lists show it."""
+        return pair(self.key, **self.params)
 
 
 @dataclass(frozen=True)
@@ -41,18 +66,19 @@ class PageResult:
     page_no: int
     text: str
     confidence: float | None
-    source: str  # ocr | text_layer
+    source: str  # ocr | text_layer | failed
     pdf: str | None  # one-page searchable PDF, None when the original page is reused
     width_px: int | None
     height_px: int | None
     dpi: int | None
     codes: tuple[str, ...] = ()  # QR/Code128 texts, when the task asked for them
+    failure: PageFailure | None = None
 
 
-def init_worker_process(tmpdir: str) -> None:
-    """Process-pool initializer: one tesseract thread, temp files in the private dir."""
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    tempfile.tempdir = tmpdir
+def failed_page(page_no: int, key: str, **params: object) -> PageResult:
+    """The result of a page that could not be read."""
+    return PageResult(page_no, "", None, "failed", None, None, None, None,
+                      failure=PageFailure(key, {"page": page_no, **params}))
 
 
 def check_tesseract(langs: str) -> None:
@@ -68,7 +94,24 @@ def check_tesseract(langs: str) -> None:
 
 
 def ocr_page(task: PageTask) -> PageResult:
-    """Recognise one page: reuse a PDF's own text layer, else render and run tesseract.
+    """Recognise one page, or say in a clerk's words why it cannot be read."""
+    try:
+        result = _read_page(task)
+    except OcrFailed as e:
+        return failed_page(task.page_no, e.key, **{k: v for k, v in e.params.items()
+                                                   if k != "page"})
+    except MemoryError:
+        return failed_page(task.page_no, "page_out_of_memory")
+    except Exception:  # a bug or a library crash on one page must not lose the others
+        log.exception("page %s of %s", task.page_no, task.source)
+        return failed_page(task.page_no, "page_internal")
+    if task.crash_token and task.crash_token in result.text:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return result
+
+
+def _read_page(task: PageTask) -> PageResult:
+    """Reuse a PDF's own text layer, else render and run tesseract.
 
     Cover-sheet codes are read from the same page image in the same process, so no stage
     waits for every page and no page is rendered twice.
@@ -81,7 +124,8 @@ def ocr_page(task: PageTask) -> PageResult:
             codes = _codes_of_unrendered(task) if task.scan_codes else ()
             return PageResult(task.page_no, clean_ocr_text(own), None, "text_layer", None,
                               None, None, None, codes)
-        image = rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir, task.timeout)
+        image = rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir, task.timeout,
+                                          task.max_pixels)
         dpi = task.dpi
     else:
         image, dpi = rasterize.image_page(src, task.page_no - 1, workdir, task.dpi)
@@ -95,8 +139,26 @@ def ocr_page(task: PageTask) -> PageResult:
 
 def _codes_of_unrendered(task: PageTask) -> tuple[str, ...]:
     scan = barcodes.ScanTask(task.source, task.media_type, task.page_no, task.workdir,
-                             task.timeout)
+                             task.timeout, task.max_pixels)
     return barcodes.scan_page(scan)[1]
+
+
+_TOO_LARGE = re.compile(r"Image too large: \((\d+), (\d+)\)")
+
+
+def _refusal(task: PageTask, e: TesseractError | RuntimeError) -> PageUnreadable:
+    """tesseract's failure in a clerk's words (the one place its messages are matched)."""
+    message = str(e)
+    if isinstance(e, RuntimeError) and "timeout" in message:
+        return PageUnreadable("page_timeout", page=task.page_no, seconds=int(task.timeout))
+    too_large = _TOO_LARGE.search(message)
+    if too_large:
+        return PageUnreadable("page_image_too_large", page=task.page_no,
+                              width=int(too_large[1]), height=int(too_large[2]))
+    if isinstance(e, TesseractError) and e.status in (-signal.SIGKILL, -signal.SIGABRT):
+        return PageUnreadable("page_out_of_memory", page=task.page_no)  # bad_alloc, RLIMIT_AS
+    log.warning("tesseract refused page %s: %s", task.page_no, message)
+    return PageUnreadable("page_ocr_refused", page=task.page_no)
 
 
 def _tesseract(image: Path, task: PageTask, dpi: int, workdir: Path) -> PageResult:
@@ -107,7 +169,7 @@ def _tesseract(image: Path, task: PageTask, dpi: int, workdir: Path) -> PageResu
             config=f"--dpi {dpi} -c tessedit_create_tsv=1", timeout=int(task.timeout),
         )
     except (TesseractError, RuntimeError) as e:
-        raise OcrFailed(detail=f"page {task.page_no}: tesseract {e}") from e
+        raise _refusal(task, e) from e
     text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
     tsv = base.with_suffix(".tsv")
     confidence, width, height = _tsv_summary(tsv.read_text(encoding="utf-8", errors="replace"))

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pikepdf
 from pdf2image import convert_from_path
-from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
+from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
 from pikepdf.models.image import UnsupportedImageTypeError
 from PIL import Image
 
-from papervault.ingest.errors import OcrFailed
+from papervault.ingest.errors import PageUnreadable
 
 
 def text_layer(pdf: Path, page_no: int, timeout: float) -> str:
@@ -28,12 +28,21 @@ def text_layer(pdf: Path, page_no: int, timeout: float) -> str:
     return out.stdout.decode("utf-8", "replace") if out.returncode == 0 else ""
 
 
-def render_pdf_page(pdf: Path, page_no: int, dpi: int, workdir: Path, timeout: float) -> Path:
+def render_pdf_page(pdf: Path, page_no: int, dpi: int, workdir: Path, timeout: float,
+                    max_pixels: int) -> Path:
     """One page as an image file at ``dpi``: the scanner's own JPEG/G4 image when the page
-    is nothing else, else rendered to JPEG (JPEG: PNG writing measured 40× slower)."""
+    is nothing else, else rendered to JPEG (JPEG: PNG writing measured 40× slower).
+
+    The page's size is checked before and after rendering: pdftoppm answers a page it
+    cannot allocate with a 1×1 image, which OCR then reads as a "blank" page (L9).
+    """
     scanned = scanned_image(pdf, page_no, dpi, workdir)
     if scanned is not None:
         return scanned
+    expected = expected_pixels(pdf, page_no, dpi)
+    if expected is not None and expected[0] * expected[1] > max_pixels:
+        raise PageUnreadable("page_too_many_pixels", page=page_no, dpi=dpi,
+                             pixels=expected[0] * expected[1], limit=max_pixels)
     try:
         paths = convert_from_path(
             pdf, dpi=dpi, first_page=page_no, last_page=page_no, fmt="jpeg",
@@ -41,11 +50,44 @@ def render_pdf_page(pdf: Path, page_no: int, dpi: int, workdir: Path, timeout: f
             jpegopt={"quality": 85, "optimize": False, "progressive": False},
             timeout=int(timeout),
         )
-    except (PDFPageCountError, PDFSyntaxError, subprocess.TimeoutExpired) as e:
-        raise OcrFailed(detail=f"page {page_no}: cannot render ({type(e).__name__})") from e
+    except PDFPopplerTimeoutError as e:
+        raise PageUnreadable("page_timeout", page=page_no, seconds=int(timeout)) from e
+    except (PDFPageCountError, PDFSyntaxError) as e:
+        raise PageUnreadable("page_unrenderable", page=page_no) from e
     if not paths:
-        raise OcrFailed(detail=f"page {page_no}: renderer produced nothing")
-    return Path(str(paths[0]))
+        raise PageUnreadable("page_unrenderable", page=page_no)
+    image = Path(str(paths[0]))
+    _check_rendered(image, page_no, expected, max_pixels, dpi)
+    return image
+
+
+def expected_pixels(pdf: Path, page_no: int, dpi: int) -> tuple[int, int] | None:
+    """The page's MediaBox at ``dpi`` (what pdftoppm renders), None if it cannot be read."""
+    try:
+        with pikepdf.open(pdf) as doc:
+            box = [float(v) for v in doc.pages[page_no - 1].mediabox]
+    except (pikepdf.PdfError, IndexError, ValueError, TypeError, KeyError):
+        return None
+    width, height = abs(box[2] - box[0]), abs(box[3] - box[1])
+    return round(width * dpi / 72), round(height * dpi / 72)
+
+
+def _check_rendered(image: Path, page_no: int, expected: tuple[int, int] | None,
+                    max_pixels: int, dpi: int) -> None:
+    try:
+        with Image.open(image) as img:  # reads the header only
+            width, height = img.size
+    except (OSError, ValueError) as e:
+        raise PageUnreadable("page_unrenderable", page=page_no) from e
+    if width * height > max_pixels:
+        raise PageUnreadable("page_too_many_pixels", page=page_no, dpi=dpi,
+                             pixels=width * height, limit=max_pixels)
+    if expected is not None and not _about(sorted((width, height)), sorted(expected)):
+        raise PageUnreadable("page_unrenderable", page=page_no)
+
+
+def _about(got: list[int], want: list[int]) -> bool:
+    return all(abs(g - w) <= max(2, w // 50) for g, w in zip(got, want, strict=True))
 
 
 # Codecs whose bytes pikepdf copies out unchanged (JPEG as is, G4 wrapped in a TIFF header).
