@@ -33,11 +33,22 @@ OVERLAP = 24
 CHUNK_SHIFT = 12  # rowid = document_id << 12 | chunk_no
 MAX_CHUNKS = 1 << CHUNK_SHIFT
 CATCH_UP_BATCH = 500
+# PostgreSQL refuses a lexeme over 2046 bytes, and one such row failed every later search
+# (H3). Longer runs are cut into pieces of this many characters (at most 4 bytes each), on
+# both back-ends and in queries alike, so such a word is still found as a phrase.
+MAX_TOKEN_CHARS = 500
 
 
 def tokens(s: str) -> list[str]:
-    """Index tokens of ``s``: single CJK characters and runs of other letters/digits."""
-    return TOKEN.findall(fold_search(s))
+    """Index tokens of ``s``: single CJK characters and runs of other letters/digits, runs
+    longer than :data:`MAX_TOKEN_CHARS` cut into adjacent pieces."""
+    out: list[str] = []
+    for t in TOKEN.findall(fold_search(s)):
+        if len(t) <= MAX_TOKEN_CHARS:
+            out.append(t)
+        else:
+            out.extend(t[i:i + MAX_TOKEN_CHARS] for i in range(0, len(t), MAX_TOKEN_CHARS))
+    return out
 
 
 # -- building the index ---------------------------------------------------------------------

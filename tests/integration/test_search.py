@@ -233,3 +233,20 @@ def test_search_real_ocr_output(instance: Callable[..., Settings],
     assert {claim, net} <= found(engine, "保") | found(engine, "卡") | {claim}
     assert net in found(engine, "卡")
     engine.dispose()
+
+
+def test_a_word_longer_than_postgresql_allows_breaks_no_search(engine: Engine) -> None:
+    """GIVEN a document with a 3000-letter word (over PostgreSQL's 2046-byte lexeme limit,
+    in a 3-byte script too) beside a normal one
+    WHEN anyone searches, for normal words or for the long word itself
+    THEN every search answers, the same on SQLite and PostgreSQL (H3)."""
+    long_word = "a" * 3000
+    cyrillic = "ж" * 1500  # 2 bytes a letter: 3000 bytes
+    with session_scope(engine) as s:
+        s.add(make_doc(1, "理赔 Claim normal words"))
+        s.add(make_doc(2, f"Claim {long_word} and {cyrillic}"))
+    assert found(engine, "理赔") == {1}
+    assert found(engine, "Claim") == {1, 2}
+    assert found(engine, long_word) == {2}
+    assert found(engine, cyrillic) == {2}
+    assert found(engine, "a" * 2999) == set()  # a different word, not a prefix match
