@@ -15,10 +15,28 @@ def display_name(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "replace")
 
 
+ERROR_SUFFIX = ".error.json"
+NAME_MAX = 255  # bytes, ext4 and most others; the suffix and a "-NNN" must fit beside it
+
+
+def fitting_name(name: str, limit: int = NAME_MAX - len(ERROR_SUFFIX) - 4) -> str:
+    """``name`` cut to ``limit`` UTF-8 bytes, keeping its extension: a 251-byte name plus
+    ``.error.json`` is refused by the filesystem, and was retried forever (L4)."""
+    raw = os.fsencode(name)
+    if len(raw) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    tail = f".{ext}" if dot and stem and len(os.fsencode(ext)) <= 16 else ""
+    head = os.fsencode(name[: len(name) - len(tail)])[: limit - len(os.fsencode(tail)) - 1]
+    # Cutting bytes may split a character: drop the broken end, not the whole name.
+    return os.fsdecode(head).encode("utf-8", "ignore").decode("utf-8", "ignore") + "~" + tail
+
+
 def _free_target(folder: Path, name: str) -> Path:
+    name = fitting_name(name)
     target = folder / name
     n = 1
-    while target.exists() or target.is_symlink() or Path(f"{target}.error.json").exists():
+    while target.exists() or target.is_symlink() or Path(f"{target}{ERROR_SUFFIX}").exists():
         stem, dot, ext = name.rpartition(".")
         target = folder / (f"{stem}-{n}.{ext}" if dot and stem else f"{name}-{n}")
         n += 1
@@ -49,6 +67,6 @@ def quarantine(
         "sha256": sha256,
         "at": utcnow().isoformat(),
     }
-    error_path = Path(f"{target}.error.json")
+    error_path = Path(f"{target}{ERROR_SUFFIX}")
     error_path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     return target

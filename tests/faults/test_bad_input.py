@@ -129,3 +129,28 @@ def test_every_bad_input_ends_stored_or_quarantined_with_a_reason(
                  quarantined=quarantined)
 
 
+
+
+def test_a_255_byte_name_is_quarantined_under_a_shorter_one(
+    instance: Callable[..., Settings],
+) -> None:
+    """GIVEN an empty file whose name takes all 255 bytes (Chinese: 3 bytes a character)
+    WHEN it is captured
+    THEN it is quarantined at once under a shortened name with its .error.json beside it,
+    instead of failing on the reason file's name and being retried forever (L4)."""
+    s = instance()
+    rt = open_runtime(s)
+    name = "理赔" * 42 + "x" * 3 + ".pdf"  # 252 + 3 + 4 = 259 bytes: too long, cut below
+    name = name.encode()[:251].decode("utf-8", "ignore") + ".pdf"
+    assert len(name.encode()) <= 255
+    path = s.inbox / name
+    s.inbox.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    out = capture(path, rt.capture_context())
+    assert isinstance(out, Quarantined) and out.reason_code == "empty_file"
+    (moved,) = [p for p in s.quarantine_dir.iterdir() if not p.name.endswith(".error.json")]
+    assert moved.name.endswith("~.pdf") and moved.name.startswith("理赔理赔")
+    assert len(os.fsencode(moved.name + ".error.json")) <= 255
+    doc = json.loads(Path(f"{moved}.error.json").read_text(encoding="utf-8"))
+    assert doc["file"].endswith(name) and doc["reason_code"] == "empty_file"
+    assert not path.exists()
