@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from papervault.index.catalog.models import Document, IngestEvent, Job
+from papervault.index.catalog.models import Document, IngestEvent, Job, Page
 
 
 def _group(session: Session, column: Any) -> dict[str, int]:
@@ -42,9 +42,31 @@ def status(session: Session, last: int = 10) -> dict[str, Any]:
             {"at": e.at.isoformat(), "file": e.path, "outcome": e.outcome, "reason": e.reason}
             for e in errors
         ],
+        "ocr_failures": ocr_failures(session, last),
         "job_errors": [
             {"job": j.id, "document": j.document_id, "state": j.state, "attempts": j.attempts,
              "error": j.last_error}
             for j in failed_jobs
         ],
     }
+
+
+def ocr_failures(session: Session, last: int = 10) -> list[dict[str, Any]]:
+    """Documents OCR could not read, in full or in part, each with its reasons (per page
+    where a page was at fault, else the job's): beside the intake errors in status."""
+    docs = session.exec(
+        select(Document).where(col(Document.state).in_(["ocr_failed", "partly_read"]))
+        .order_by(col(Document.id).desc()).limit(last)
+    ).all()
+    out: list[dict[str, Any]] = []
+    for d in docs:
+        reasons = [p.failure for p in session.exec(
+            select(Page).where(col(Page.document_id) == d.id, col(Page.failure).is_not(None))
+            .order_by(col(Page.page_no)))]
+        if not reasons:
+            job = session.exec(select(Job).where(col(Job.document_id) == d.id)
+                               .order_by(col(Job.id).desc())).first()
+            reasons = [job.last_error] if job is not None and job.last_error else []
+        out.append({"document": d.id, "file": d.original_name, "state": d.state,
+                    "reasons": reasons})
+    return out

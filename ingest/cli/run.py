@@ -140,6 +140,10 @@ def status(
                   f"{r['next_in_seconds']}s): {r['reason']}")
     for e in data["last_errors"]:
         out.print(f"[red]{e['outcome']}[/] {e['at']} {e['file']}: {e['reason']}")
+    for f in data["ocr_failures"]:
+        out.print(f"[red]{f['state']}[/] #{f['document']} {f['file']}:")
+        for reason in f["reasons"]:
+            out.print(f"    {reason}")
 
 
 @app.command()

@@ -16,13 +16,15 @@ from pathlib import Path
 import pikepdf
 import pytest
 from PIL import Image, ImageDraw
+from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from papervault.config.settings import Settings
 from papervault.index.catalog.models import Document, Job, Page
 from papervault.ingest.daemon import Capturer
 from papervault.ingest.runtime import Runtime, open_runtime
-from papervault.ingest.service import _worker_loop
+from papervault.index.web.app import create_app
+from papervault.ingest.service import _worker_loop, gather_status, retry_ocr
 from tests.conftest import wait_until
 from tests.factories import form_lines, write_form
 
@@ -151,5 +153,30 @@ def test_bad_pages_fail_alone_and_the_daemon_keeps_reading(
     assert len(reasons) >= 4
     for reason in reasons:
         assert not PLUMBING.search(reason or ""), reason
+    _status_shows_the_failures(rt)
+    _retry_reads_them_again(rt)
     fault_report(fault="bad pages in one batch", files=len(batch) + 1, lost=0, twice=0,
                  quarantined=0, failed_with_reason=len({r for r in reasons}))
+
+
+def _status_shows_the_failures(rt: Runtime) -> None:
+    failures = {f["file"]: f for f in gather_status(rt.settings)["ocr_failures"]}
+    assert set(failures) == {"wide.png", "huge.pdf", "kill.pdf"}
+    assert failures["kill.pdf"]["state"] == "partly_read"
+    assert any("第 2 页" in r for r in failures["kill.pdf"]["reasons"])
+    with TestClient(create_app(rt.settings)) as web:
+        page = web.get("/status")
+    assert page.status_code == 200
+    assert 'id="ocr-failures"' in page.text and "huge.pdf" in page.text
+    assert "部分识别" in page.text and "无法转换为图像" in page.text
+
+
+def _retry_reads_them_again(rt: Runtime) -> None:
+    """After a fix, ``ocr retry --failed`` queues the failed and the partly read documents;
+    here nothing was fixed, so they end as before, with no attempt lost to the crash."""
+    assert retry_ocr(rt.settings, failed=True) == 3
+    wait_until(lambda: _settled(rt, {"wide.png", "huge.pdf", "kill.pdf"}), timeout=120,
+               interval=0.5)
+    states = {n: d.state for n, d in _docs(rt).items()}
+    assert (states["wide.png"], states["huge.pdf"], states["kill.pdf"]) == (
+        "ocr_failed", "partly_read", "partly_read")
