@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from PIL import Image, ImageDraw
 from fastapi.testclient import TestClient
+from PIL import Image, ImageDraw
 from sqlmodel import Session, col, select
 
 from papervault.config.settings import Settings
 from papervault.index.catalog.models import Document, Job, Page
+from papervault.index.web.app import create_app
 from papervault.ingest.daemon import Capturer
 from papervault.ingest.runtime import Runtime, open_runtime
-from papervault.index.web.app import create_app
 from papervault.ingest.service import _worker_loop, gather_status, retry_ocr
 from tests.conftest import wait_until
 from tests.factories import form_lines, write_form
