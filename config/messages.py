@@ -144,6 +144,16 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "已重新关联 {changed} 份文档（检查了 {checked} 份提及这些编号的文档）",
         "en": "Re-linked {changed} documents (checked {checked} that mention these IDs)",
     },
+    "searchable_regenerating": {
+        "zh": "{n} 份可检索 PDF 缺失或损坏（文档 {ids}）：原件完好，已重新排队识别以重新生成。",
+        "en": "{n} searchable PDFs were missing or damaged (documents {ids}): the originals "
+              "are intact and OCR was queued to rebuild them.",
+    },
+    "download_empty": {
+        "zh": "存储副本为空或无法读取（{name}）：请运行 papervault verify 并通知管理员。",
+        "en": "The stored copy is empty or unreadable ({name}): run papervault verify and "
+              "tell the administrator.",
+    },
     "integrity_mismatch": {
         "zh": "存储副本校验失败：{detail}",
         "en": "The stored copy failed its checksum: {detail}",

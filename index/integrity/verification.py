@@ -20,8 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, or_, select
 
 from papervault.config.errors import PapervaultError, TransientError
+from papervault.index.catalog import jobs
 from papervault.index.catalog.db import session_scope
-from papervault.index.catalog.models import Document, Verification, utcnow
+from papervault.index.catalog.models import Document, Job, Verification, utcnow
 from papervault.index.integrity.recovery import details_of
 from papervault.storage.crypto import WrappedKey
 from papervault.storage.objects import ObjectStore
@@ -42,6 +43,8 @@ class RunResult:
     ok: int = 0
     failed: list[int] = field(default_factory=list)
     records_rewritten: list[int] = field(default_factory=list)
+    # Searchable PDFs missing or broken: OCR queued again, which rebuilds them (M3).
+    searchable_regenerating: list[int] = field(default_factory=list)
     interrupted: str | None = None  # why the run stopped early (S3 unreachable)
 
     def as_dict(self) -> dict[str, object]:
@@ -49,6 +52,8 @@ class RunResult:
                 "failed_ids": self.failed[:200],
                 "records_rewritten": len(self.records_rewritten),
                 "records_rewritten_ids": self.records_rewritten[:200],
+                "searchable_regenerating": len(self.searchable_regenerating),
+                "searchable_regenerating_ids": self.searchable_regenerating[:200],
                 "interrupted": self.interrupted}
 
 
@@ -86,10 +91,11 @@ def record_matches(store: ObjectStore, doc: Document) -> bool:
 
 
 def verify_one(engine: Engine, store: ObjectStore, doc_id: int,
-               rewritten: list[int] | None = None) -> bool | None:
+               rewritten: list[int] | None = None,
+               regenerating: list[int] | None = None) -> bool | None:
     """Check one document; True ok, False failed, None if it vanished from the index.
     A good original whose recovery record is wrong gets it rewritten (its id appended to
-    ``rewritten``)."""
+    ``rewritten``); a broken searchable PDF is rebuilt from it (id in ``regenerating``)."""
     with session_scope(engine) as s:
         doc = s.get(Document, doc_id)
     if doc is None:
@@ -113,6 +119,8 @@ def verify_one(engine: Engine, store: ObjectStore, doc_id: int,
             detail = "recovery record rewritten"
             if rewritten is not None:
                 rewritten.append(doc_id)
+    if ok and not searchable_ok(engine, store, doc) and regenerating is not None:
+        regenerating.append(doc_id)
     with session_scope(engine) as s:
         row = s.get(Document, doc_id)
         if row is None:
@@ -126,13 +134,40 @@ def verify_one(engine: Engine, store: ObjectStore, doc_id: int,
     return ok
 
 
+def searchable_ok(engine: Engine, store: ObjectStore, doc: Document) -> bool:
+    """Check the searchable PDF too (thumbnails and its download read it): a missing or
+    truncated one is recorded as a failed check and OCR is queued to rebuild it from the
+    original, which is the backup and just passed its own check."""
+    if not (doc.id is not None and doc.searchable_object_name and doc.searchable_wrapped_key
+            and doc.searchable_key_id and doc.searchable_sha256):
+        return True
+    try:
+        store.verify(doc.searchable_object_name,
+                     WrappedKey(doc.searchable_wrapped_key, doc.searchable_key_id),
+                     doc.searchable_sha256)
+        return True
+    except TransientError:
+        raise
+    except PapervaultError as e:
+        detail = e.message("en")[:1024]
+    with session_scope(engine) as s:
+        s.add(Verification(document_id=doc.id, object_name=doc.searchable_object_name,
+                           ok=False, detail=detail))
+        if not s.exec(select(Job).where(
+                col(Job.document_id) == doc.id,
+                col(Job.state).in_(["queued", "running"]))).first():
+            jobs.enqueue(s, doc.id)
+    return False
+
+
 def run(engine: Engine, store: ObjectStore, ids: list[int],
         progress: Callable[[int], None] = lambda _n: None) -> RunResult:
     """Verify ``ids`` in order; stops early (``interrupted``) when S3 is unreachable."""
     result = RunResult()
     for doc_id in ids:
         try:
-            ok = verify_one(engine, store, doc_id, result.records_rewritten)
+            ok = verify_one(engine, store, doc_id, result.records_rewritten,
+                            result.searchable_regenerating)
         except TransientError as e:
             result.interrupted = e.message("en")
             break

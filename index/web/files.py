@@ -8,6 +8,7 @@ writing stdout).
 from __future__ import annotations
 
 import io
+import itertools
 import subprocess
 from urllib.parse import quote
 
@@ -15,10 +16,11 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from PIL import Image
 
-from papervault.config.errors import BadInput, NotFound
+from papervault.config.errors import BadInput, NotFound, PapervaultError
 from papervault.index.archive import get_document, stored_file
 from papervault.index.catalog.db import session_scope
 from papervault.index.web.app import audit
+from papervault.storage.errors import IntegrityError
 from papervault.storage.objects import ObjectStore
 
 THUMB_MAX = 1600
@@ -26,22 +28,35 @@ MAX_RENDER_BYTES = 200 * 1024 * 1024  # larger originals are not thumbnailed in 
 
 
 def download(request: Request, doc_id: int, searchable: bool) -> StreamingResponse:
-    """Stream the decrypted original (or searchable PDF); the download is audited first."""
+    """Stream the decrypted original (or searchable PDF), audited once its first segment
+    has decrypted: a missing, truncated or swapped object answers with an error page, not
+    ``200`` and an empty body (M3), and its audit row says the download failed."""
     state = request.app.state
     with session_scope(state.engine) as session:
         doc = get_document(session, doc_id)
         f = stored_file(doc, searchable)
-        audit(request, session, "download", f"document:{doc_id}",
-              {"searchable": searchable, "client_id": doc.client_id})
     store: ObjectStore = state.store
+    chunks = store.iter_plaintext(f.object_name, f.wrapped)
+    detail: dict[str, object] = {"searchable": searchable, "client_id": doc.client_id}
+    try:
+        first = next(chunks, b"")
+        if not first:  # nothing stored is empty: intake quarantines empty files
+            raise IntegrityError("download_empty", name=f.object_name)
+    except PapervaultError as e:
+        with session_scope(state.engine) as session:
+            audit(request, session, "download.failed", f"document:{doc_id}",
+                  {**detail, "reason": e.key})
+        raise
+    with session_scope(state.engine) as session:
+        audit(request, session, "download", f"document:{doc_id}", detail)
     headers = {
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.filename)}",
         "Cache-Control": "no-store",
     }
     if f.sha256:
         headers["X-Content-SHA256"] = f.sha256
-    return StreamingResponse(store.iter_plaintext(f.object_name, f.wrapped),
-                             media_type=f.media_type, headers=headers)
+    return StreamingResponse(itertools.chain([first], chunks), media_type=f.media_type,
+                             headers=headers)
 
 
 def thumbnail(request: Request, doc_id: int, page_no: int, width: int) -> Response:

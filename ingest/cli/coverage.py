@@ -59,6 +59,10 @@ def verify(
             out.print(f"[red]failed[/] document {doc_id}")
         if result.records_rewritten:
             out.print(text("records_rewritten", s.language, n=len(result.records_rewritten)))
+        if result.searchable_regenerating:
+            out.print(text("searchable_regenerating", s.language,
+                           n=len(result.searchable_regenerating),
+                           ids=", ".join(map(str, result.searchable_regenerating[:20]))))
     if result.interrupted:
 
         raise StorageUnavailable(detail=result.interrupted)
