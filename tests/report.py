@@ -12,6 +12,7 @@ from typing import Any
 
 FAULTS: list[dict[str, Any]] = []
 FUZZ_EXAMPLES: Counter[str] = Counter()
+NOTES: list[str] = []  # free lines under the fault table (the corpus batch's tally)
 _printed: list[bool] = []
 
 
@@ -45,6 +46,8 @@ def print_report(tr: Any) -> None:
                       f"{sum(r['twice'] for r in FAULTS)}")
         tr.write_line("failed+why: documents or pages that could not be read, each with its "
                       "reason (issue 11)")
+        for note in NOTES:
+            tr.write_line(note)
         tr.write_line("private pg: a cluster the test starts and stops itself. Several workers "
                       "on one PostgreSQL queue,")
         tr.write_line("SIGKILL and lease takeover: tests/integration/test_scaleout.py")

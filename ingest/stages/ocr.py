@@ -166,9 +166,12 @@ def _tesseract(image: Path, task: PageTask, dpi: int, workdir: Path) -> PageResu
     try:
         run_tesseract(
             str(image), str(base), "txt pdf", task.langs,
-            config=f"--dpi {dpi} -c tessedit_create_tsv=1", timeout=int(task.timeout),
+            config=f"--dpi {dpi} -c tessedit_create_tsv=1",
+            timeout=max(1, round(task.timeout)),  # 0 would mean no limit at all
         )
     except (TesseractError, RuntimeError) as e:
+        for partial in workdir.glob(f"{base.name}.*"):  # half-written by the killed run
+            partial.unlink(missing_ok=True)
         raise _refusal(task, e) from e
     text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
     tsv = base.with_suffix(".tsv")

@@ -48,7 +48,7 @@ def render_pdf_page(pdf: Path, page_no: int, dpi: int, workdir: Path, timeout: f
             pdf, dpi=dpi, first_page=page_no, last_page=page_no, fmt="jpeg",
             output_folder=workdir, output_file=f"p{page_no:05d}", paths_only=True,
             jpegopt={"quality": 85, "optimize": False, "progressive": False},
-            timeout=int(timeout),
+            timeout=max(1, round(timeout)),  # 0 would mean no limit at all
         )
     except PDFPopplerTimeoutError as e:
         raise PageUnreadable("page_timeout", page=page_no, seconds=int(timeout)) from e
