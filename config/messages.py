@@ -210,6 +210,11 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "（文字较长，已截断；用 --full 显示全部）",
         "en": "(text truncated; --full prints all of it)",
     },
+    "web_bind_failed": {
+        "zh": "网页界面无法在 {host}:{port} 上监听（端口已被占用？）：papervault 已停止，请释放端口或修改 web.port 后重新启动。",
+        "en": "The web UI cannot listen on {host}:{port} (is the port taken?): papervault "
+              "stopped; free the port or change web.port, then start it again.",
+    },
     "web_loopback_only": {
         "zh": "未开启登录（access.login = false）时网页界面只能绑定本机地址（当前 web.host = {host}）：请开启登录或把 web.host 设为 127.0.0.1。",
         "en": "With login off (access.login = false) the web UI binds to loopback only (web.host = {host}): turn login on or set web.host = 127.0.0.1.",

@@ -15,7 +15,7 @@ from typing import Any
 from rich.progress import Progress
 from sqlmodel import col, select
 
-from papervault.config.errors import NotFound, TransientError
+from papervault.config.errors import ConfigError, NotFound, TransientError
 from papervault.config.settings import Settings
 from papervault.index.catalog import jobs
 from papervault.index.catalog.db import session_scope
@@ -199,7 +199,8 @@ def run_up(s: Settings) -> None:
             threading.Thread(target=capturer.run, name="capture"),
             threading.Thread(target=_worker_loop, args=(rt, stop), name="worker"),
         ]
-        web = _start_web(s, stop)
+        web_failed = threading.Event()
+        web = _start_web(s, stop, web_failed)
         if web is not None:
             threads.append(web)
         for t in threads:
@@ -212,10 +213,14 @@ def run_up(s: Settings) -> None:
         capturer.stop()
         for t in threads:
             t.join()
+        if web_failed.is_set():
+            # Running on without the web UI looked healthy to nobody (M5).
+            raise ConfigError("web_bind_failed", host=s.web.host, port=s.web.port)
         log.info("papervault stopped cleanly")
 
 
-def _start_web(s: Settings, stop: threading.Event) -> threading.Thread | None:
+def _start_web(s: Settings, stop: threading.Event,
+               failed: threading.Event) -> threading.Thread | None:
     if not s.web.enabled:
         return None
     try:
@@ -231,7 +236,10 @@ def _start_web(s: Settings, stop: threading.Event) -> threading.Thread | None:
     def serve() -> None:
         t = threading.Thread(target=server.run, name="web-server")
         t.start()
-        stop.wait()
+        while not stop.wait(0.5):
+            if not t.is_alive():  # it could not bind (the port is taken): stop all of up
+                failed.set()
+                stop.set()
         server.should_exit = True
         t.join()
 

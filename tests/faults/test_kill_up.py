@@ -92,3 +92,22 @@ def test_kill_9_of_up_leaves_no_process_and_the_next_start_cleans(
     assert not any(private.iterdir()), "plaintext left after a clean stop"
     fault_report(fault="kill -9 of up during OCR", files=1, lost=0, twice=0,
                  failed_with_reason=0)
+
+
+def test_up_stops_with_a_reason_when_the_web_port_is_taken(
+        instance: Callable[..., Settings], tmp_path: Path) -> None:
+    s = instance()
+    open_runtime(s)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = write_config(s, tmp_path / "pv.toml")
+        cfg.write_text(cfg.read_text(encoding="utf-8") + f"[web]\nport = {port}\n",
+                       encoding="utf-8")
+        exe = Path(sys.executable).parent / "papervault"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERVAULT_")}
+        done = subprocess.run([exe, "-c", str(cfg), "up"], env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert done.returncode == 78, done.stderr
+    assert "web.port" in done.stderr and str(port) in done.stderr
