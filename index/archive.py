@@ -73,7 +73,7 @@ def document_dict(doc: Document, pages: list[Page] | None = None) -> dict[str, A
     }
     if pages is not None:
         out["pages"] = [{"page_no": p.page_no, "text": p.text, "confidence": p.confidence,
-                         "source": p.source} for p in pages]
+                         "source": p.source, "failure": p.failure} for p in pages]
         out["text"] = doc.text
     return out
 

@@ -53,7 +53,8 @@ def relink(engine: Engine, s: Settings, values: Iterable[str]) -> Relinked:
         with session_scope(engine) as session:
             # Locked (PostgreSQL) so a hand link made meanwhile is seen, not overwritten.
             doc = session.get(Document, doc_id, with_for_update=True)
-            if doc is None or doc.state != "indexed" or doc.link_source in KEEP \
+            if doc is None or doc.state not in ("indexed", "partly_read") \
+                    or doc.link_source in KEEP \
                     or doc.link_state == "split":
                 continue
             decision = link.decide_document(

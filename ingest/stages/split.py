@@ -93,7 +93,7 @@ def after_save(engine: Engine, store: ObjectStore, doc_id: int, original: Path,
     dpi = quality.native_dpi(original, media_type)
     with session_scope(engine) as s:
         doc = s.get(Document, doc_id)
-        if doc is None or doc.state != "indexed":
+        if doc is None or doc.state not in ("indexed", "partly_read"):
             return []
         extra = quality.page_warnings(pages, dpi, checks.min_dpi, checks.low_confidence)
         extra += quality.page_count_warning(len(pages), _expected(s, doc.record_no))

@@ -166,6 +166,9 @@ def _status_shows_the_failures(rt: Runtime) -> None:
     assert any("第 2 页" in r for r in failures["kill.pdf"]["reasons"])
     with TestClient(create_app(rt.settings)) as web:
         page = web.get("/status")
+        doc = web.get(f"/documents/{failures['kill.pdf']['document']}")
+    assert doc.status_code == 200 and 'class="page-failure"' in doc.text
+    assert "两次导致文字识别意外中断" in doc.text and "Claim form page one" in doc.text
     assert page.status_code == 200
     assert 'id="ocr-failures"' in page.text and "huge.pdf" in page.text
     assert "部分识别" in page.text and "无法转换为图像" in page.text
