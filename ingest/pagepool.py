@@ -119,6 +119,8 @@ class PagePool:
                 return generation, pool.submit(run_page, task)
             except BrokenProcessPool:  # a process died while the pool was idle
                 self.heal(generation)
+            except RuntimeError:  # shut down: another thread replaced it just now
+                continue
         raise TransientError("ocr_internal")
 
     def heal(self, generation: int) -> None:
