@@ -16,7 +16,7 @@ from papervault.index.catalog.models import Document, IngestEvent, Job, Verifica
 from papervault.ingest.pipeline import Duplicate, Quarantined, Retry, Stored, capture
 from papervault.ingest.runtime import open_runtime
 from papervault.storage.localserver import free_port, start_local_s3
-from tests.conftest import S3_ACCESS, S3_SECRET
+from tests.conftest import S3_ACCESS, S3_SECRET, TESTDATA
 from tests.factories import form_lines, write_form
 
 PASSWORD_PDF = "paperless-ngx/src/documents/tests/samples/password-is-test.pdf"
@@ -38,7 +38,7 @@ def test_stored_verified_recorded_then_source_removed(instance: Callable[..., Se
         assert db.exec(select(Job).where(Job.document_id == doc.id)).one().state == "queued"
         assert db.exec(select(Verification)).one().ok
     # The stored object decrypts to the exact original bytes.
-    original = (Path(__file__).resolve().parents[3] / "shared/testdata" / SIMPLE_PDF)
+    original = TESTDATA / SIMPLE_PDF  # where conftest found the corpus (worktrees too)
     plain = b"".join(rt.store.iter_plaintext(doc.object_name, _wrapped(doc)))
     assert plain == original.read_bytes()
 
