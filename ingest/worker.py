@@ -203,6 +203,7 @@ class Worker:
                 pages, digests = privacy.mask_pages(pages, self.cfg.pi_key)
             self._save(claim, doc, pages, decision, obj.name, obj.wrapped, obj.sha256,
                        digests)
+            self._drop_replaced(doc.searchable_object_name, obj.name)
             # Quality warnings, then one child document per cover sheet (issue 4).
             checks = split.Checks(self.cfg.min_dpi_warning, self.cfg.low_confidence_warning)
             split.after_save(self.engine, self.store, claim.document_id, original,
@@ -236,6 +237,16 @@ class Worker:
             if row is not None:
                 row.state = "ocr_failed"
                 row.link_state = "unlinked" if row.link_state == "pending" else row.link_state
+
+    def _drop_replaced(self, old: str | None, new: str) -> None:
+        """A document read again (``ocr retry``, a rebuilt derivative) replaced its
+        searchable PDF: the old object would otherwise stay behind as an orphan."""
+        if old is None or old == new:
+            return
+        try:
+            self.store.delete(old)
+        except PapervaultError as e:  # papervault orphans finds it later
+            log.warning("could not delete the replaced searchable PDF %s: %s", old, e)
 
     def _link(self, doc: Document, pages: list[PageResult]) -> link.LinkDecision:
         with session_scope(self.engine) as s:
@@ -275,7 +286,6 @@ class Worker:
             s.add(row)
             if self.cfg.pi_key is not None:
                 privacy.store_digests(s, row.id, digests)
-
 
 
 def _replace_pages(s: Session, document_id: int, pages: list[PageResult]) -> None:
