@@ -23,6 +23,7 @@ import resource
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -133,13 +134,16 @@ class PagePool:
         log.warning("a page process died; page processes replaced (#%s)", self.generation)
         broken.shutdown(wait=False, cancel_futures=True)
 
-    def run_alone(self, task: PageTask) -> PageResult | None:
-        """Run one page in a process of its own; None if it killed that one too."""
+    def run_alone(self, task: PageTask) -> PageResult:
+        """Run one page in a process of its own; a failed page if it dies there too."""
+        overran = _Overran()
         with self._make(1) as alone:
             try:
-                return alone.submit(run_page, task).result()
+                return _await(alone.submit(run_page, task), task, overran)
             except BrokenProcessPool:
-                return None
+                key = "page_timeout" if overran else "page_crashed"
+                return failed_page(task.page_no, key, **(
+                    {"seconds": round(task.limit())} if overran else {}))
 
 
 def run_pages(pool: PagePool, tasks: list[PageTask]) -> list[PageResult]:
@@ -156,7 +160,7 @@ def run_pages(pool: PagePool, tasks: list[PageTask]) -> list[PageResult]:
         for t in suspects:
             log.warning("page %s was running when its process died: reading it alone",
                         t.page_no)
-            done[t.page_no] = pool.run_alone(t) or failed_page(t.page_no, "page_crashed")
+            done[t.page_no] = pool.run_alone(t)
             _was_running(t)  # clears a mark the second death left
         pending = [t for t in pending if t.page_no not in done]
     raise TransientError("ocr_internal")  # the pool keeps breaking: try the job later
@@ -169,13 +173,54 @@ def _run_round(pool: PagePool, tasks: list[PageTask],
     lost: list[PageTask] = []
     for task, generation, future in submitted:
         try:
-            done[task.page_no] = future.result()
+            done[task.page_no] = _await(future, task, _Overran())
         except BrokenProcessPool:
             pool.heal(generation)
             lost.append(task)
         except CancelledError:  # another thread replaced the pool before this page ran
             lost.append(task)
     return lost
+
+
+class _Overran:
+    """Whether :func:`_await` had to kill the page's process."""
+
+    def __init__(self) -> None:
+        self.killed = False
+
+    def __bool__(self) -> bool:
+        return self.killed
+
+
+def _await(future: Future[PageResult], task: PageTask, overran: _Overran) -> PageResult:
+    """The page's result; a page running past :meth:`PageTask.limit` has its process (and
+    the tools it started) killed, so no page holds a core for ever, whatever code it is
+    stuck in (the tools have their own time limits; a content stream pikepdf parses or an
+    image PIL decodes has none). The pool then breaks and heals like any other death."""
+    mark = Path(task.workdir) / _RUNNING / str(task.page_no)
+    while True:
+        try:
+            return future.result(timeout=1.0)
+        except TimeoutError:
+            if not overran and _started_before(mark, time.time() - task.limit()):
+                overran.killed = _kill(mark)
+
+
+def _started_before(mark: Path, when: float) -> bool:
+    try:
+        return mark.stat().st_mtime < when
+    except FileNotFoundError:
+        return False
+
+
+def _kill(mark: Path) -> bool:
+    """SIGTERM the page process named in ``mark``: its handler kills its whole group."""
+    try:
+        os.kill(int(mark.read_text(encoding="ascii")), signal.SIGTERM)
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return False
+    log.warning("page %s ran past its time limit: its process was stopped", mark.name)
+    return True
 
 
 def _was_running(task: PageTask) -> bool:

@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import statistics
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -44,9 +45,16 @@ class PageTask:
     text_layer_min_chars: int
     scan_codes: bool = False  # look for cover-sheet codes (documents of 2+ pages)
     max_pixels: int = 200_000_000  # of the rendered page image
-    # Tests only: the page process kills itself (SIGKILL) on a page whose text holds this
-    # token. Only a WorkerConfig built in code sets it; no setting or file reaches it.
+    # Tests only: the page process kills itself (SIGKILL), or hangs, on a page whose text
+    # holds this token. Only code sets it (WorkerConfig); no setting or file reaches it.
     crash_token: str | None = None
+    crash_mode: str = "kill"  # kill | hang
+    # Wall-clock limit of the whole page in its process; 0: four tool runs and 30 s.
+    wall_limit: float = 0.0
+
+    def limit(self) -> float:
+        """Seconds after which the parent kills the page's process."""
+        return self.wall_limit or 4 * self.timeout + 30
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,8 @@ def ocr_page(task: PageTask) -> PageResult:
         log.exception("page %s of %s", task.page_no, task.source)
         return failed_page(task.page_no, "page_internal")
     if task.crash_token and task.crash_token in result.text:
+        if task.crash_mode == "hang":
+            time.sleep(3600)
         os.kill(os.getpid(), signal.SIGKILL)
     return result
 

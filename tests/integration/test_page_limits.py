@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from papervault.ingest.errors import PageUnreadable
-from papervault.ingest.pagepool import PagePool, process_factory
+from papervault.ingest.pagepool import PagePool, process_factory, run_pages
 from papervault.ingest.stages import rasterize
 from papervault.ingest.stages.ocr import PageTask, ocr_page
 from tests.factories import form_lines, write_form
@@ -64,3 +64,33 @@ def test_page_processes_are_bounded_and_in_their_own_group(tmp_path: Path) -> No
         assert child.rlimit(psutil.RLIMIT_AS) == (limit, limit)
         assert os.getpgid(child.pid) == child.pid != os.getpgrp()
         assert resource.getrlimit(resource.RLIMIT_AS)[0] != limit, "only the page processes"
+
+
+def test_a_page_stuck_past_its_wall_clock_limit_is_stopped(tmp_path: Path) -> None:
+    """GIVEN a page whose process hangs (a test hook; pikepdf or PIL stuck on a hostile
+    page would look the same) beside a good page
+    WHEN the pages run under a 3-second limit
+    THEN the stuck page's process is killed, twice (shared, then alone), and the page is
+    failed as too slow; the good page is read, and no process is left behind."""
+    token = "HANG" + os.urandom(3).hex().upper()
+    pdf = tmp_path / "two.pdf"
+    with pikepdf.new() as doc:
+        font = doc.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.Name.Helvetica))
+        for words in ("A page that reads normally", f"A page that hangs {token}"):
+            page = doc.add_blank_page(page_size=(595, 842))
+            page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+            page.obj.Contents = doc.make_stream(f"BT /F1 14 Tf 72 700 Td ({words}) Tj ET".encode())
+        doc.save(pdf)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    tasks = [PageTask(str(pdf), "pdf", n, 300, "eng", str(tmp_path), 10, 8,
+                      crash_token=token, crash_mode="hang", wall_limit=3) for n in (1, 2)]
+    with PagePool(process_factory(tmp_path, 0), 2) as pool:
+        good, stuck = run_pages(pool, tasks)
+        assert pool.generation == 1, "the shared pool was replaced once"
+    assert good.failure is None and "reads normally" in good.text
+    assert stuck.failure is not None and stuck.failure.key == "page_timeout"
+    assert "3 秒" in stuck.failure.reason()
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    assert not [p for p in left if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
