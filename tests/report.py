@@ -36,7 +36,7 @@ def print_report(tr: Any) -> None:
     tr.section("papervault reliability report")
     if FAULTS:
         tr.write_line(f"{'fault':<36}{'db':<10}{'files':>6}{'lost':>6}{'twice':>6}"
-                      f"{'quarant.':>9}{'vanished':>9}{'recover s':>10}")
+                      f"{'quarant.':>9}{'vanished':>9}{'recover s':>10}{'failed+why':>11}")
         for r in FAULTS:
             tr.write_line(f"{r['fault']:<36}{r.get('db', ''):<10}{r['files']:>6}{r['lost']:>6}"
                           f"{r['twice']:>6}{r.get('quarantined', 0):>9}"

@@ -113,7 +113,9 @@ def test_the_whole_corpus_as_one_batch(instance: Callable[..., Settings], testda
     states = Counter(d.state for d in docs)
     codes = Counter(json.loads(f.read_text(encoding="utf-8"))["reason_code"]
                     for f in moved.rglob("*.error.json"))
-    unread = [f"{d.original_name} ({d.state})" for d in docs if d.state != "indexed"]
+    why = {p.document_id: p.failure for p in failed_pages}
+    unread = [f"{d.original_name} ({d.state}: {why.get(d.id, '')})" for d in docs
+              if d.state != "indexed"]
     assert states["indexed"] >= 60, states
     failed_docs = states["partly_read"] + states["ocr_failed"]
     fault_report(fault="whole test corpus, one batch", files=len(expected), lost=len(lost),
