@@ -140,9 +140,9 @@ class Capturer:
                 continue
             try:
                 outcome: Outcome = capture(path, self.ctx)
-            except Exception as e:  # a bug must not stop the daemon; the file stays put
+            except Exception:  # a bug must not stop the daemon; the file stays put
                 log.exception("capture of %s failed unexpectedly", path)
-                outcome = Retry(str(path), f"internal error: {type(e).__name__}")
+                outcome = Retry(str(path), "internal error (details in the log)")
             tried += 1
             self.counts[outcome.outcome] = self.counts.get(outcome.outcome, 0) + 1
             if isinstance(outcome, Retry):

@@ -154,13 +154,15 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
         # A failed read-back is the store's fault, not the file's: keep it and retry.
         return _retry(ctx, name, e.message("en"), sha)
     except SQLAlchemyError as e:
-        return _retry(ctx, name, f"database: {type(e).__name__}", sha)
+        log.warning("database error storing %s: %r", name, e)  # the class name: for the log
+        return _retry(ctx, name, "the database is busy or unreachable", sha)
     except OSError as e:
         if e.errno == errno.ENOSPC:
             return _retry(ctx, name, DiskFull().message("en"), sha)
         if e.errno in (errno.EACCES, errno.EPERM):
             return _quarantine(path, ctx, "unreadable", {}, sha)
-        return _retry(ctx, name, f"{type(e).__name__}: {e.strerror}", sha)
+        log.warning("file system error on %s: %r", name, e)
+        return _retry(ctx, name, f"file system: {e.strerror or 'error'}", sha)
 
 
 def _abandon(ctx: CaptureContext, object_name: str) -> None:

@@ -88,7 +88,8 @@ def _translate(e: Exception, what: str) -> Exception:
         if e.code in {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
             return StorageUnavailable(detail=f"{what}: access denied, check the S3 credentials")
         return StorageUnavailable(detail=f"{what}: {e.code}")
-    return StorageUnavailable(detail=f"{what}: {type(e).__name__}")
+    # Staff read this in status: what happened, never the client library's class name.
+    return StorageUnavailable(detail=f"{what}: no answer from the S3 server")
 
 
 _TRANSIENT = (MinioException, urllib3.exceptions.HTTPError, OSError)
