@@ -7,10 +7,14 @@
 * The pages that were running when it broke are suspects: each is run again alone, in a
   process of its own. One that kills that process too (twice in all) is a poison page and
   is marked failed; an innocent neighbour simply gets read.
-* Processes are started with ``spawn``: a fork of the multi-threaded daemon inherited its
+* Processes come from a ``forkserver``: a fork of the multi-threaded daemon inherited its
   listening web socket and the lock that tells the cleaner a worker is alive (M5). Each
   page process leads its own process group, dies with its parent (``PR_SET_PDEATHSIG``)
-  and takes its tesseract/pdftoppm with it; ``RLIMIT_AS`` bounds it and them.
+  and takes its tesseract/pdftoppm with it; ``RLIMIT_AS`` bounds it and them. Why not
+  ``spawn``: the pool starts processes from whichever thread submits, and the death signal
+  follows the *thread* that forked, so a worker thread that ended killed pages still
+  running for another. The fork server is one long-lived single-threaded parent, and it
+  exits when the daemon does.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ _RUNNING = ".running"  # per-job folder of marks: which pages a process has star
 MAX_ROUNDS = 6  # pool breaks one job lives through before it is retried later
 
 
-def init_page_process(tmpdir: str, parent: int, memory_bytes: int) -> None:
+def init_page_process(tmpdir: str, daemon: int, memory_bytes: int) -> None:
     """Pool initializer: one tesseract thread, temp files in the private folder, bounded
     memory, and death with the parent (with the tools it started)."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
@@ -52,10 +56,20 @@ def init_page_process(tmpdir: str, parent: int, memory_bytes: int) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
         log.warning("page process: PR_SET_PDEATHSIG failed (errno %s)", ctypes.get_errno())
-    if os.getppid() != parent:  # the parent died before prctl took effect
+    if not _alive(daemon):  # it died before prctl took effect: nobody would signal us
         _kill_own_group()
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _kill_own_group(_signum: int = 0, _frame: object = None) -> None:
@@ -78,8 +92,10 @@ Factory = Callable[[int], ProcessPoolExecutor]
 
 
 def process_factory(private_dir: Path, memory_bytes: int) -> Factory:
-    """Make pools of ``n`` spawned page processes."""
-    ctx = multiprocessing.get_context("spawn")
+    """Make pools of ``n`` page processes, forked by the fork server."""
+    ctx = multiprocessing.get_context("forkserver")
+    # Forked from a server that has imported the page code: a replaced pool starts fast.
+    ctx.set_forkserver_preload(["papervault.ingest.pagepool"])
 
     def make(n: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=n, mp_context=ctx,
