@@ -13,8 +13,9 @@
   and takes its tesseract/pdftoppm with it; ``RLIMIT_AS`` bounds it and them. Why not
   ``spawn``: the pool starts processes from whichever thread submits, and the death signal
   follows the *thread* that forked, so a worker thread that ended killed pages still
-  running for another. The fork server is one long-lived single-threaded parent, and it
-  exits when the daemon does.
+  running for another. The fork server is one long-lived single-threaded parent; but it
+  outlives the daemon while any of its children lives (they hold its "alive" pipe), so
+  each page process also watches the daemon itself through a pidfd.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import select
 import signal
 import tempfile
 import threading
@@ -56,20 +58,25 @@ def init_page_process(tmpdir: str, daemon: int, memory_bytes: int) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
         log.warning("page process: PR_SET_PDEATHSIG failed (errno %s)", ctypes.get_errno())
-    if not _alive(daemon):  # it died before prctl took effect: nobody would signal us
-        _kill_own_group()
+    _watch(daemon)
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def _alive(pid: int) -> bool:
+def _watch(daemon: int) -> None:
+    """Die with the daemon, which is the fork server's parent, not ours: a pidfd becomes
+    readable when it exits (no polling, no pid reuse)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        fd = os.pidfd_open(daemon)
+    except ProcessLookupError:  # already gone
+        _kill_own_group()
+        return
+
+    def wait() -> None:
+        select.select([fd], [], [])
+        _kill_own_group()
+
+    threading.Thread(target=wait, name="watch-daemon", daemon=True).start()
 
 
 def _kill_own_group(_signum: int = 0, _frame: object = None) -> None:

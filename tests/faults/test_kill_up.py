@@ -74,7 +74,10 @@ def test_kill_9_of_up_leaves_no_process_and_the_next_start_cleans(
         assert dead_jobs, "the job's plaintext is where OCR reads it"
         up.send_signal(signal.SIGKILL)
         up.wait(timeout=10)
-        wait_until(lambda: not _alive(family), timeout=20, interval=0.1)
+        try:
+            wait_until(lambda: not _alive(family), timeout=20, interval=0.1)
+        except AssertionError:
+            raise AssertionError([(p.pid, p.cmdline()[:4]) for p in _alive(family)]) from None
         assert not _serves(port), "nobody holds the web port"
     finally:
         if up.poll() is None:
