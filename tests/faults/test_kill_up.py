@@ -64,12 +64,14 @@ def test_kill_9_of_up_leaves_no_process_and_the_next_start_cleans(
                    encoding="utf-8")
     write_multipage_pdf(s.inbox / "long.pdf", [form_lines(name=f"客户{i}") for i in range(8)],
                         dpi=200)
+    private = s.staging_dir / "ocr"
     up = _up(cfg)
     try:
-        wait_until(lambda: _tesseract_below(up.pid), timeout=120, interval=0.2)
+        # A page's tesseract (not the start-up check's `tesseract --list-langs`) is running.
+        wait_until(lambda: private.is_dir() and any(private.iterdir())
+                   and _tesseract_below(up.pid), timeout=120, interval=0.2)
         wait_until(lambda: _serves(port), timeout=30)
         family = psutil.Process(up.pid).children(recursive=True)
-        private = s.staging_dir / "ocr"
         dead_jobs = list(private.iterdir())
         assert dead_jobs, "the job's plaintext is where OCR reads it"
         up.send_signal(signal.SIGKILL)
