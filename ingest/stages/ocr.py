@@ -18,7 +18,7 @@ from pytesseract.pytesseract import TesseractError, TesseractNotFoundError, run_
 from papervault.config.errors import DependencyMissing
 from papervault.index.text import clean_ocr_text
 from papervault.ingest.errors import OcrFailed
-from papervault.ingest.stages import barcodes, rasterize
+from papervault.ingest.stages import barcodes, rasterize, textlayer, thumbs, upright
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ class PageResult:
     height_px: int | None
     dpi: int | None
     codes: tuple[str, ...] = ()  # QR/Code128 texts, when the task asked for them
+    turn: int = 0  # clockwise degrees the page was turned to read it upright
+    skew: float = 0.0  # degrees it was straightened by
+    thumb: str | None = None  # small upright JPEG of the page, for the web pages
 
 
 def init_worker_process(tmpdir: str) -> None:
@@ -77,17 +80,23 @@ def ocr_page(task: PageTask) -> PageResult:
     workdir = Path(task.workdir)
     if task.media_type == "pdf":
         own = rasterize.text_layer(src, task.page_no, task.timeout)
-        if len("".join(own.split())) >= task.text_layer_min_chars:
+        # A glyph-garbage or mis-decoded layer is OCR'd like a scan (issue 14).
+        if (len("".join(own.split())) >= task.text_layer_min_chars
+                and textlayer.trustworthy(own)):
             codes = _codes_of_unrendered(task) if task.scan_codes else ()
+            thumb = thumbs.from_pdf_page(src, task.page_no, workdir, task.timeout)
             return PageResult(task.page_no, clean_ocr_text(own), None, "text_layer", None,
-                              None, None, None, codes)
+                              None, None, None, codes, thumb=thumb)
         image = rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir, task.timeout)
-        dpi = task.dpi
+        dpi: int | None = task.dpi
     else:
-        image, dpi = rasterize.image_page(src, task.page_no - 1, workdir, task.dpi)
+        image, dpi = rasterize.image_page(src, task.page_no - 1, workdir)
     try:
-        codes = barcodes.codes_in_image(image, dpi) if task.scan_codes else ()
-        return replace(_tesseract(image, task, dpi, workdir), codes=codes)
+        codes = barcodes.codes_in_image(image, dpi or task.dpi) if task.scan_codes else ()
+        page = upright.read_upright(image, dpi, workdir, task.timeout,
+                                    lambda img: _tesseract(img, task, dpi, workdir))
+        thumb = thumbs.from_image(page.image, workdir / f"t{task.page_no:05d}.jpg")
+        return replace(page.result, codes=codes, turn=page.turn, skew=page.skew, thumb=thumb)
     finally:
         if image != src:
             image.unlink(missing_ok=True)
@@ -99,12 +108,15 @@ def _codes_of_unrendered(task: PageTask) -> tuple[str, ...]:
     return barcodes.scan_page(scan)[1]
 
 
-def _tesseract(image: Path, task: PageTask, dpi: int, workdir: Path) -> PageResult:
-    base = workdir / f"ocr-{task.page_no:05d}"
+def _tesseract(image: Path, task: PageTask, dpi: int | None, workdir: Path) -> PageResult:
+    # Named after the image: a turned copy is read too and must not overwrite this one.
+    base = workdir / f"ocr-{task.page_no:05d}-{image.stem}"
+    # No dpi tag: tesseract estimates it from the text height, better than assuming 300.
+    given = f"--dpi {dpi} " if dpi else ""
     try:
         run_tesseract(
             str(image), str(base), "txt pdf", task.langs,
-            config=f"--dpi {dpi} -c tessedit_create_tsv=1", timeout=int(task.timeout),
+            config=f"{given}-c tessedit_create_tsv=1", timeout=int(task.timeout),
         )
     except (TesseractError, RuntimeError) as e:
         raise OcrFailed(detail=f"page {task.page_no}: tesseract {e}") from e
@@ -113,8 +125,10 @@ def _tesseract(image: Path, task: PageTask, dpi: int, workdir: Path) -> PageResu
     confidence, width, height = _tsv_summary(tsv.read_text(encoding="utf-8", errors="replace"))
     base.with_suffix(".txt").unlink()
     tsv.unlink()
+    pdf = textlayer.join_cjk_words(base.with_suffix(".pdf"))
+    used = dpi or textlayer.page_dpi(pdf, width)
     return PageResult(task.page_no, clean_ocr_text(text), confidence, "ocr",
-                      str(base.with_suffix(".pdf")), width, height, dpi)
+                      str(pdf), width, height, used)
 
 
 def _tsv_summary(tsv: str) -> tuple[float | None, int | None, int | None]:
