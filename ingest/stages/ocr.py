@@ -7,7 +7,9 @@ with an invisible text layer: the page is never recognised twice.
 from __future__ import annotations
 
 import os
+import re
 import statistics
+import subprocess
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -111,14 +113,16 @@ def _codes_of_unrendered(task: PageTask) -> tuple[str, ...]:
 def _tesseract(image: Path, task: PageTask, dpi: int | None, workdir: Path) -> PageResult:
     # Named after the image: a turned copy is read too and must not overwrite this one.
     base = workdir / f"ocr-{task.page_no:05d}-{image.stem}"
-    # No dpi tag: tesseract estimates it from the text height, better than assuming 300.
-    given = f"--dpi {dpi} " if dpi else ""
     try:
-        run_tesseract(
-            str(image), str(base), "txt pdf", task.langs,
-            config=f"{given}-c tessedit_create_tsv=1", timeout=int(task.timeout),
-        )
-    except (TesseractError, RuntimeError) as e:
+        if dpi:
+            run_tesseract(
+                str(image), str(base), "txt pdf", task.langs,
+                config=f"--dpi {dpi} -c tessedit_create_tsv=1", timeout=int(task.timeout),
+            )
+            estimate = None
+        else:
+            estimate = _untagged(image, base, task)
+    except (TesseractError, RuntimeError, subprocess.TimeoutExpired) as e:
         raise OcrFailed(detail=f"page {task.page_no}: tesseract {e}") from e
     text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
     tsv = base.with_suffix(".tsv")
@@ -126,9 +130,30 @@ def _tesseract(image: Path, task: PageTask, dpi: int | None, workdir: Path) -> P
     base.with_suffix(".txt").unlink()
     tsv.unlink()
     pdf = textlayer.join_cjk_words(base.with_suffix(".pdf"))
-    used = dpi or textlayer.page_dpi(pdf, width)
+    if estimate and width:
+        textlayer.set_page_dpi(pdf, width, estimate)
+    used = dpi or estimate
     return PageResult(task.page_no, clean_ocr_text(text), confidence, "ocr",
                       str(pdf), width, height, used)
+
+
+_ESTIMATE = re.compile(rb"Estimating resolution as (\d+)")
+
+
+def _untagged(image: Path, base: Path, task: PageTask) -> int | None:
+    """Run tesseract on an image without a dpi tag; its resolution estimate.
+
+    Tesseract estimates the resolution from the text height and reads the page at it
+    (forcing 300 ruined screenshots and small crops), but writes its PDF at 70 dpi and says
+    the estimate only on stderr, which pytesseract drops on success.
+    """
+    proc = subprocess.run(  # noqa: S603
+        ["tesseract", str(image), str(base), "-l", task.langs, "-c", "tessedit_create_tsv=1",
+         "txt", "pdf"], capture_output=True, timeout=task.timeout, check=False)
+    if proc.returncode != 0:
+        raise TesseractError(proc.returncode, proc.stderr.decode("utf-8", "replace")[-300:])
+    found = _ESTIMATE.search(proc.stderr)
+    return int(found.group(1)) if found and 50 <= int(found.group(1)) <= 2400 else None
 
 
 def _tsv_summary(tsv: str) -> tuple[float | None, int | None, int | None]:

@@ -190,18 +190,21 @@ def _join(words: list[_Word]) -> tuple[list[_Word], bool]:
     return out, changed
 
 
-def page_dpi(pdf: Path, width_px: int | None) -> int | None:
-    """The resolution tesseract used for its page: pixel width against the page width.
-
-    For an image without a dpi tag tesseract estimates it from the text height; its PDF
-    page size carries that estimate.
-    """
-    if not width_px:
-        return None
-    try:
-        with pikepdf.open(pdf) as doc:
-            box = doc.pages[0].mediabox
-            width_pt = float(box[2]) - float(box[0])
-    except (pikepdf.PdfError, IndexError, ValueError):
-        return None
-    return round(width_px * 72 / width_pt) if width_pt > 0 else None
+def set_page_dpi(pdf: Path, width_px: int, dpi: int) -> None:
+    """Scale tesseract's one-page PDF so its page is ``width_px`` pixels at ``dpi`` (it
+    writes untagged images at 70 dpi: a 2,500-pixel screenshot became a 36-inch page)."""
+    with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
+        page = doc.pages[0]
+        box = [float(v) for v in page.mediabox]
+        width_pt = box[2] - box[0]
+        if width_pt <= 0:
+            return
+        scale = width_px * 72 / dpi / width_pt
+        if abs(scale - 1) < 0.01:
+            return
+        page.contents_add(doc.make_stream(f"{scale:.6f} 0 0 {scale:.6f} 0 0 cm\n".encode()),
+                          prepend=True)
+        page.mediabox = pikepdf.Array([v * scale for v in box])
+        if "/CropBox" in page.obj:
+            del page.obj["/CropBox"]
+        doc.save(pdf)
