@@ -54,6 +54,14 @@ def stored_file(doc: Document, searchable: bool) -> StoredFile:
                       doc.searchable_sha256, f"{stem}.ocr.pdf", "application/pdf")
 
 
+def thumbnails_file(doc: Document) -> StoredFile | None:
+    """The worker's page thumbnails (a multi-page TIFF), None for documents made before."""
+    if not (doc.thumbs_object_name and doc.thumbs_wrapped_key and doc.thumbs_key_id):
+        return None
+    return StoredFile(doc.thumbs_object_name, WrappedKey(doc.thumbs_wrapped_key,
+                      doc.thumbs_key_id), None, f"document-{doc.id}-thumbs.tif", "image/tiff")
+
+
 def pages_of(session: Session, doc_id: int) -> list[Page]:
     return list(session.exec(
         select(Page).where(Page.document_id == doc_id).order_by(col(Page.page_no))))

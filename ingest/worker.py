@@ -29,11 +29,11 @@ from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document, Page, utcnow
 from papervault.index.registers import linking as link
 from papervault.ingest.pagepool import PagePool, process_factory, run_pages
-from papervault.ingest.stages import barcodes, quality, split
+from papervault.ingest.stages import barcodes, quality, split, thumbs
 from papervault.ingest.stages.ocr import PageResult, PageTask
 from papervault.ingest.stages.searchable_pdf import assemble
 from papervault.storage.crypto import WrappedKey
-from papervault.storage.objects import ObjectStore
+from papervault.storage.objects import ObjectStore, StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -196,20 +196,33 @@ class Worker:
             with searchable.open("rb") as f:
                 obj = self.store.put_file(f, kind="s")
             self.store.verify(obj.name, obj.wrapped, obj.sha256)
+            thumbs_obj = self._store_thumbs(pages, workdir)
             # The searchable PDF (encrypted, like the original) keeps every digit; the text
             # the index stores and shows is masked when the office asks for it.
             digests: set[str] = set()
             if self.cfg.pi_key is not None:
                 pages, digests = privacy.mask_pages(pages, self.cfg.pi_key)
             self._save(claim, doc, pages, decision, obj.name, obj.wrapped, obj.sha256,
-                       digests)
+                       digests, thumbs_obj)
             self._drop_replaced(doc.searchable_object_name, obj.name)
+            if thumbs_obj is not None and doc.thumbs_object_name:
+                self._drop_replaced(doc.thumbs_object_name, thumbs_obj.name)
             # Quality warnings, then one child document per cover sheet (issue 4).
             checks = split.Checks(self.cfg.min_dpi_warning, self.cfg.low_confidence_warning)
             split.after_save(self.engine, self.store, claim.document_id, original,
                              doc.media_type, pages, sheets, workdir, checks)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def _store_thumbs(self, pages: list[PageResult], workdir: Path) -> StoredObject | None:
+        # Rendered here, once, from the upright pages: the web pages only decrypt this
+        # small object (security review M10).
+        ordered = sorted(pages, key=lambda p: p.page_no)
+        packed = thumbs.pack([p.thumb for p in ordered], workdir / "thumbs.tif")
+        if packed is None:
+            return None
+        with packed.open("rb") as f:
+            return self.store.put_file(f, kind="t")
 
     def _ocr_pages(self, original: Path, doc: Document, workdir: Path) -> list[PageResult]:
         count = doc.page_count or 1
@@ -259,13 +272,15 @@ class Worker:
 
     def _save(self, claim: jobs.Claim, doc: Document, pages: list[PageResult],
               decision: link.LinkDecision, name: str, wrapped: WrappedKey, sha: str,
-              digests: set[str]) -> None:
+              digests: set[str], thumbs_obj: StoredObject | None = None) -> None:
         with session_scope(self.engine) as s:
             row = s.get(Document, doc.id)
             assert row is not None and row.id is not None
             if not jobs.finish(s, claim, self.name):
                 # Our lease was taken over: the other worker's result stands.
                 self.store.delete(name)
+                if thumbs_obj is not None:
+                    self.store.delete(thumbs_obj.name)
                 return
             _replace_pages(s, row.id, pages)
             row.text = "\n\f\n".join(p.text for p in sorted(pages, key=lambda p: p.page_no))
@@ -279,6 +294,10 @@ class Worker:
             row.searchable_wrapped_key = wrapped.blob
             row.searchable_key_id = wrapped.key_id
             row.searchable_sha256 = sha
+            if thumbs_obj is not None:
+                row.thumbs_object_name = thumbs_obj.name
+                row.thumbs_wrapped_key = thumbs_obj.wrapped.blob
+                row.thumbs_key_id = thumbs_obj.wrapped.key_id
             # Blank and low-confidence pages now; DPI and page count follow in split.after_save.
             row.warnings = json.dumps(
                 quality.page_warnings(pages, {}, 0, self.cfg.low_confidence_warning),
@@ -293,5 +312,5 @@ def _replace_pages(s: Session, document_id: int, pages: list[PageResult]) -> Non
     for p in pages:
         s.add(Page(document_id=document_id, page_no=p.page_no, text=p.text,
                    confidence=p.confidence, source=p.source, width_px=p.width_px,
-                   height_px=p.height_px, dpi=p.dpi,
+                   height_px=p.height_px, dpi=p.dpi, turn=p.turn, skew=p.skew,
                    failure=p.failure.reason() if p.failure is not None else None))

@@ -36,6 +36,10 @@ class Document(SQLModel, table=True):
     searchable_wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     searchable_key_id: str | None = Field(default=None, max_length=64)
     searchable_sha256: str | None = Field(default=None, max_length=64)
+    # Page thumbnails (one multi-page TIFF, encrypted), rendered once by the worker.
+    thumbs_object_name: str | None = Field(default=None, max_length=128)
+    thumbs_wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    thumbs_key_id: str | None = Field(default=None, max_length=64)
     # stored → indexed (OCR done) | partly_read (some pages failed) | ocr_failed
     state: str = Field(default="stored", max_length=16, index=True)
     # pending (before OCR) → linked | unlinked (no ID found) | ambiguous (several clients)
@@ -71,6 +75,8 @@ class Page(SQLModel, table=True):
     dpi: int | None = None
     # Why the page could not be read (source = failed): Chinese / English, for the clerk.
     failure: str | None = Field(default=None, sa_column=Column(Text))
+    turn: int = 0  # clockwise degrees the worker turned the page to read it upright
+    skew: float = 0.0  # degrees it straightened the page by
 
 
 class Client(SQLModel, table=True):

@@ -40,6 +40,8 @@ def rewrap_all(engine: Engine, target_key_id: str,
                     col(Document.key_id) != target_key_id,
                     (col(Document.searchable_key_id).is_not(None))
                     & (col(Document.searchable_key_id) != target_key_id),
+                    (col(Document.thumbs_key_id).is_not(None))
+                    & (col(Document.thumbs_key_id) != target_key_id),
                 )).order_by(col(Document.id)).limit(batch)
             ).all()
             if not docs:
@@ -55,6 +57,11 @@ def rewrap_all(engine: Engine, target_key_id: str,
                     w = rewrap(WrappedKey(d.searchable_wrapped_key, d.searchable_key_id),
                                d.searchable_object_name)
                     d.searchable_wrapped_key, d.searchable_key_id = w.blob, w.key_id
+                if (d.thumbs_key_id and d.thumbs_key_id != target_key_id
+                        and d.thumbs_wrapped_key and d.thumbs_object_name):
+                    w = rewrap(WrappedKey(d.thumbs_wrapped_key, d.thumbs_key_id),
+                               d.thumbs_object_name)
+                    d.thumbs_wrapped_key, d.thumbs_key_id = w.blob, w.key_id
                 s.add(d)
             done += len(docs)
         if progress is not None:

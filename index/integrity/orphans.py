@@ -30,9 +30,11 @@ class Orphan:
 
 
 def referenced(session: Session, names: list[str]) -> set[str]:
-    rows = session.exec(select(Document.object_name, Document.searchable_object_name).where(
+    rows = session.exec(select(Document.object_name, Document.searchable_object_name,
+                               Document.thumbs_object_name).where(
         or_(col(Document.object_name).in_(names),
-            col(Document.searchable_object_name).in_(names)))).all()
+            col(Document.searchable_object_name).in_(names),
+            col(Document.thumbs_object_name).in_(names)))).all()
     return {n for row in rows for n in row if n}
 
 

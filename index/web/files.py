@@ -17,13 +17,14 @@ from fastapi.responses import Response, StreamingResponse
 from PIL import Image
 
 from papervault.config.errors import BadInput, NotFound, PapervaultError
-from papervault.index.archive import get_document, stored_file
+from papervault.index.archive import get_document, stored_file, thumbnails_file
 from papervault.index.catalog.db import session_scope
 from papervault.index.web.app import audit
 from papervault.storage.errors import IntegrityError
 from papervault.storage.objects import ObjectStore
 
 THUMB_MAX = 1600
+THUMB_STORED = 400  # the worker's thumbnails are this wide (ingest/stages/thumbs.py)
 MAX_RENDER_BYTES = 200 * 1024 * 1024  # larger originals are not thumbnailed in memory
 
 
@@ -68,9 +69,11 @@ def thumbnail(request: Request, doc_id: int, page_no: int, width: int) -> Respon
         doc = get_document(session, doc_id)
         if doc.page_count is not None and page_no > doc.page_count:
             raise NotFound(what=f"page {page_no} of document {doc_id}")
-        # Render from the searchable PDF when there is one: one code path for every format.
-        f = stored_file(doc, searchable=bool(doc.searchable_object_name))
-        if f.media_type != "application/pdf" and doc.size > MAX_RENDER_BYTES:
+        # The worker's small thumbnails when they serve (M10: no page view decrypts the
+        # whole file); else render from the searchable PDF, one path for every format.
+        small = thumbnails_file(doc) if width <= THUMB_STORED else None
+        f = small or stored_file(doc, searchable=bool(doc.searchable_object_name))
+        if small is None and doc.size > MAX_RENDER_BYTES:
             raise BadInput(detail="too large to preview")
     store: ObjectStore = state.store
     data = b"".join(store.iter_plaintext(f.object_name, f.wrapped))

@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import statistics
+import subprocess
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from papervault.config.errors import DependencyMissing
 from papervault.config.messages import pair
 from papervault.index.text import clean_ocr_text
 from papervault.ingest.errors import OcrFailed, PageUnreadable
-from papervault.ingest.stages import barcodes, rasterize
+from papervault.ingest.stages import barcodes, rasterize, textlayer, thumbs, upright
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,9 @@ class PageResult:
     dpi: int | None
     codes: tuple[str, ...] = ()  # QR/Code128 texts, when the task asked for them
     failure: PageFailure | None = None
+    turn: int = 0  # clockwise degrees the page was turned to read it upright
+    skew: float = 0.0  # degrees it was straightened by
+    thumb: str | None = None  # small upright JPEG of the page, for the web pages
 
 
 def failed_page(page_no: int, key: str, **params: object) -> PageResult:
@@ -130,18 +134,24 @@ def _read_page(task: PageTask) -> PageResult:
     workdir = Path(task.workdir)
     if task.media_type == "pdf":
         own = rasterize.text_layer(src, task.page_no, task.timeout)
-        if len("".join(own.split())) >= task.text_layer_min_chars:
+        # A glyph-garbage or mis-decoded layer is OCR'd like a scan (issue 14).
+        if (len("".join(own.split())) >= task.text_layer_min_chars
+                and textlayer.trustworthy(own)):
             codes = _codes_of_unrendered(task) if task.scan_codes else ()
+            thumb = thumbs.from_pdf_page(src, task.page_no, workdir, task.timeout)
             return PageResult(task.page_no, clean_ocr_text(own), None, "text_layer", None,
-                              None, None, None, codes)
+                              None, None, None, codes, thumb=thumb)
         image = rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir, task.timeout,
                                           task.max_pixels)
-        dpi = task.dpi
+        dpi: int | None = task.dpi
     else:
-        image, dpi = rasterize.image_page(src, task.page_no - 1, workdir, task.dpi)
+        image, dpi = rasterize.image_page(src, task.page_no - 1, workdir)
     try:
-        codes = barcodes.codes_in_image(image, dpi) if task.scan_codes else ()
-        return replace(_tesseract(image, task, dpi, workdir), codes=codes)
+        codes = barcodes.codes_in_image(image, dpi or task.dpi) if task.scan_codes else ()
+        page = upright.read_upright(image, dpi, workdir, task.timeout,
+                                    lambda img: _tesseract(img, task, dpi, workdir))
+        thumb = thumbs.from_image(page.image, workdir / f"t{task.page_no:05d}.jpg")
+        return replace(page.result, codes=codes, turn=page.turn, skew=page.skew, thumb=thumb)
     finally:
         if image != src:
             image.unlink(missing_ok=True)
@@ -156,10 +166,12 @@ def _codes_of_unrendered(task: PageTask) -> tuple[str, ...]:
 _TOO_LARGE = re.compile(r"Image too large: \((\d+), (\d+)\)")
 
 
-def _refusal(task: PageTask, e: TesseractError | RuntimeError) -> PageUnreadable:
+def _refusal(task: PageTask,
+             e: TesseractError | RuntimeError | subprocess.TimeoutExpired) -> PageUnreadable:
     """tesseract's failure in a clerk's words (the one place its messages are matched)."""
     message = str(e)
-    if isinstance(e, RuntimeError) and "timeout" in message:
+    if isinstance(e, subprocess.TimeoutExpired) or (
+            isinstance(e, RuntimeError) and "timeout" in message):
         return PageUnreadable("page_timeout", page=task.page_no, seconds=int(task.timeout))
     too_large = _TOO_LARGE.search(message)
     if too_large:
@@ -171,15 +183,20 @@ def _refusal(task: PageTask, e: TesseractError | RuntimeError) -> PageUnreadable
     return PageUnreadable("page_ocr_refused", page=task.page_no)
 
 
-def _tesseract(image: Path, task: PageTask, dpi: int, workdir: Path) -> PageResult:
-    base = workdir / f"ocr-{task.page_no:05d}"
+def _tesseract(image: Path, task: PageTask, dpi: int | None, workdir: Path) -> PageResult:
+    # Named after the image: a turned copy is read too and must not overwrite this one.
+    base = workdir / f"ocr-{task.page_no:05d}-{image.stem}"
     try:
-        run_tesseract(
-            str(image), str(base), "txt pdf", task.langs,
-            config=f"--dpi {dpi} -c tessedit_create_tsv=1",
-            timeout=max(1, round(task.timeout)),  # 0 would mean no limit at all
-        )
-    except (TesseractError, RuntimeError) as e:
+        if dpi:
+            run_tesseract(
+                str(image), str(base), "txt pdf", task.langs,
+                config=f"--dpi {dpi} -c tessedit_create_tsv=1",
+                timeout=max(1, round(task.timeout)),  # 0 would mean no limit at all
+            )
+            estimate = None
+        else:
+            estimate = _untagged(image, base, task)
+    except (TesseractError, RuntimeError, subprocess.TimeoutExpired) as e:
         for partial in workdir.glob(f"{base.name}.*"):  # half-written by the killed run
             partial.unlink(missing_ok=True)
         raise _refusal(task, e) from e
@@ -188,8 +205,31 @@ def _tesseract(image: Path, task: PageTask, dpi: int, workdir: Path) -> PageResu
     confidence, width, height = _tsv_summary(tsv.read_text(encoding="utf-8", errors="replace"))
     base.with_suffix(".txt").unlink()
     tsv.unlink()
+    pdf = textlayer.join_cjk_words(base.with_suffix(".pdf"))
+    if estimate and width:
+        textlayer.set_page_dpi(pdf, width, estimate)
+    used = dpi or estimate
     return PageResult(task.page_no, clean_ocr_text(text), confidence, "ocr",
-                      str(base.with_suffix(".pdf")), width, height, dpi)
+                      str(pdf), width, height, used)
+
+
+_ESTIMATE = re.compile(rb"Estimating resolution as (\d+)")
+
+
+def _untagged(image: Path, base: Path, task: PageTask) -> int | None:
+    """Run tesseract on an image without a dpi tag; its resolution estimate.
+
+    Tesseract estimates the resolution from the text height and reads the page at it
+    (forcing 300 ruined screenshots and small crops), but writes its PDF at 70 dpi and says
+    the estimate only on stderr, which pytesseract drops on success.
+    """
+    proc = subprocess.run(  # noqa: S603
+        ["tesseract", str(image), str(base), "-l", task.langs, "-c", "tessedit_create_tsv=1",
+         "txt", "pdf"], capture_output=True, timeout=max(1, task.timeout), check=False)
+    if proc.returncode != 0:
+        raise TesseractError(proc.returncode, proc.stderr.decode("utf-8", "replace")[-300:])
+    found = _ESTIMATE.search(proc.stderr)
+    return int(found.group(1)) if found and 50 <= int(found.group(1)) <= 2400 else None
 
 
 def _tsv_summary(tsv: str) -> tuple[float | None, int | None, int | None]:

@@ -13,6 +13,7 @@ from pikepdf.models.image import UnsupportedImageTypeError
 from PIL import Image
 
 from papervault.ingest.errors import PageUnreadable
+from papervault.ingest.stages import upright
 
 
 def text_layer(pdf: Path, page_no: int, timeout: float) -> str:
@@ -144,24 +145,28 @@ def _sole_image(page: pikepdf.Page, dpi: int) -> pikepdf.PdfImage | None:
     return image
 
 
-def image_page(src: Path, frame: int, workdir: Path, default_dpi: int) -> tuple[Path, int]:
-    """One frame of an image file as a file tesseract reads well, and its dpi.
+def image_page(src: Path, frame: int, workdir: Path) -> tuple[Path, int | None]:
+    """One frame of an image file as a file tesseract reads well, and its dpi (None when
+    the file has no usable tag: tesseract then estimates it from the text height).
 
-    A plain RGB/greyscale JPEG goes through untouched; other frames are written as JPEG
-    (or G4 TIFF for bilevel scans) so the searchable PDF stays small.
+    A plain upright RGB/greyscale JPEG goes through untouched; other frames are written as
+    JPEG (or G4 TIFF for bilevel scans) so the searchable PDF stays small. An EXIF
+    orientation (phone photos) is applied first, before anything reads the pixels.
     """
     with Image.open(src) as img:
         img.seek(frame)
-        dpi = _dpi(img.info.get("dpi"), default_dpi)
-        if img.format == "JPEG" and img.mode in ("RGB", "L") and frame == 0:
+        dpi = _dpi(img.info.get("dpi"))
+        turned = upright.exif_turned(img)
+        if img.format == "JPEG" and img.mode in ("RGB", "L") and frame == 0 and not turned:
             return src, dpi
-        page = _normalise(img)
+        page = _normalise(upright.exif_upright(img) if turned else img)
+        tag = {"dpi": (dpi, dpi)} if dpi else {}
         if page.mode == "1":
             out = workdir / f"f{frame:05d}.tif"
-            page.save(out, format="TIFF", compression="group4", dpi=(dpi, dpi))
+            page.save(out, format="TIFF", compression="group4", **tag)
         else:
             out = workdir / f"f{frame:05d}.jpg"
-            page.save(out, format="JPEG", quality=85, dpi=(dpi, dpi))
+            page.save(out, format="JPEG", quality=85, **tag)
         return out, dpi
 
 
@@ -181,9 +186,10 @@ def _normalise(img: Image.Image) -> Image.Image:
     return img.convert("RGB")  # CMYK, YCbCr, F …
 
 
-def _dpi(value: object, default: int) -> int:
+def _dpi(value: object) -> int | None:
+    # Screenshots and many PNGs say 72 or 96 (a screen, not a scanner): no real tag either.
     if isinstance(value, tuple) and value and isinstance(value[0], int | float):
         dpi = round(float(value[0]))
-        if 70 <= dpi <= 2400:
+        if 100 <= dpi <= 2400:
             return dpi
-    return default
+    return None

@@ -1,0 +1,58 @@
+"""Page thumbnails, made once by the worker from the upright page it just read.
+
+The web pages used to decrypt the whole original (or searchable PDF) into memory for every
+thumbnail request: forty thumbnails of an 8 MB PDF took 1 GB (security review M10). The
+worker already holds each page's image, turned and straightened; a small JPEG of it costs
+a few milliseconds. All pages of a document go into one multi-page TIFF (JPEG-compressed
+frames, a standard container Pillow reads frame by frame), stored encrypted like the
+original, so a page view decrypts a few hundred kilobytes instead of the file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image
+
+WIDTH = 400  # px: the widest thumbnail the pages ask for (the QA list); larger are rendered
+
+
+def from_image(image: Path, out: Path) -> str | None:
+    """A ``WIDTH``-pixel JPEG of the page image; None when it cannot be read."""
+    try:
+        with Image.open(image) as img:
+            img.draft("L" if img.mode == "L" else "RGB", (WIDTH, WIDTH * 4))  # JPEG: decode small
+            small = img.convert("L" if img.mode in ("1", "L") else "RGB")
+    except (OSError, ValueError):
+        return None
+    small.thumbnail((WIDTH, WIDTH * 4), Image.Resampling.LANCZOS)
+    small.save(out, format="JPEG", quality=80)
+    return str(out)
+
+
+def from_pdf_page(pdf: Path, page_no: int, workdir: Path, timeout: float) -> str | None:
+    """A thumbnail of a PDF page that was not rendered (its own text layer was kept)."""
+    out = workdir / f"t{page_no:05d}"
+    try:
+        subprocess.run(  # noqa: S603
+            ["pdftoppm", "-q", "-f", str(page_no), "-l", str(page_no), "-scale-to-x",
+             str(WIDTH), "-scale-to-y", "-1", "-jpeg", "-singlefile", str(pdf), str(out)],
+            capture_output=True, timeout=timeout, check=True,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
+        return None  # the web page falls back to rendering this one on request
+    path = out.with_suffix(".jpg")
+    return str(path) if path.exists() else None
+
+
+def pack(thumbs: Sequence[str | None], out: Path) -> Path | None:
+    """One multi-page TIFF of the pages' thumbnails in page order; None unless every page
+    has one (a gap would shift every later page)."""
+    if not thumbs or any(t is None for t in thumbs):
+        return None
+    frames = [Image.open(t).convert("RGB") for t in thumbs if t is not None]
+    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:],
+                   compression="jpeg", quality=80)
+    return out
