@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from papervault.config.settings import Settings
 from papervault.index.catalog.models import Client, Document, Page
 from papervault.index.web.app import create_app
 from papervault.ingest.stages import textlayer, upright
-from papervault.ingest.stages.ocr import PageResult, PageTask, init_worker_process, ocr_page
+from papervault.ingest.stages.ocr import PageResult, PageTask, ocr_page
 from papervault.ingest.stages.searchable_pdf import assemble
 from papervault.storage.crypto import WrappedKey
 from tests.factories import form_lines, render_page, write_form
@@ -32,8 +33,10 @@ PHOTO = "tesseract-ocr-test/testing"
 
 
 @pytest.fixture(autouse=True)
-def _one_thread(tmp_path: Path) -> None:
-    init_worker_process(str(tmp_path))  # what the page processes do: one tesseract thread
+def _one_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the page processes do (pagepool.init_page_process): one tesseract thread.
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "1")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 def _read(path: Path, tmp_path: Path, page_no: int = 1, min_chars: int = 20) -> PageResult:
