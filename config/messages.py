@@ -56,6 +56,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "这不是普通文件（{kind}）：请只放入扫描文件。",
         "en": "This is not a regular file ({kind}): drop only scanned files.",
     },
+    "outside_inbox": {
+        "zh": "此文件不在收件文件夹内，未处理：请把扫描件放入收件文件夹。",
+        "en": "This file is not inside the inbox and was not touched: drop scans into the inbox.",
+    },
     "unreadable": {
         "zh": "没有读取此文件的权限：请检查共享文件夹的权限设置。",
         "en": "No permission to read this file: check the shared folder's permissions.",
