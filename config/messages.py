@@ -104,6 +104,14 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "找不到主密钥：请设置 crypto.master_key_file 或环境变量 PAPERVAULT_MASTER_KEY。",
         "en": "No master key: set crypto.master_key_file or the PAPERVAULT_MASTER_KEY variable.",
     },
+    "mode_fixed": {
+        "zh": "{path} 曾可被其他用户访问，已改为仅本账户可访问。",
+        "en": "{path} was open to other accounts; it is now readable by its owner only.",
+    },
+    "mode_open": {
+        "zh": "{path} 可被其他用户访问且无法修改：请以其所有者身份执行 chmod go-rwx 后重试。",
+        "en": "{path} is open to other accounts and cannot be changed: run chmod go-rwx on it as its owner and retry.",
+    },
     "key_file_open": {
         "zh": "主密钥文件 {path} 可被其他用户读取：请执行 chmod 600 后重试。",
         "en": "The master key file {path} is readable by others: run chmod 600 on it and retry.",

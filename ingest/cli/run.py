@@ -24,6 +24,7 @@ from papervault.ingest.cli.context import (
     settings_of,
 )
 from papervault.ingest.instance import init_instance
+from papervault.ingest.permissions import secure_instance
 from papervault.ingest.runtime import local_s3, open_runtime
 from papervault.ingest.service import gather_status, ingest_paths, run_up, run_watch, run_worker
 
@@ -48,6 +49,8 @@ def init(
     with session_scope(engine) as session:
         if users.count_users(session) == 0:
             _, password = users.add_user(session, name, frozenset({Role.ADMIN}), by="init")
+    engine.dispose()
+    secure_instance(s)  # the index was just created: owner-only whatever the umask was
     out.print(f"已创建 / created: {config}")
     if password:
         out.print(f"管理员 / administrator: {name}")
