@@ -86,6 +86,8 @@ class CryptoSettings(BaseModel):
     master_key: SecretStr | None = None
     # Keys the audit chain's HMAC; kept beside the master key, never in the database.
     audit_key_file: Path = Path("keys/audit.key")
+    # The audit chain's signed head, rewritten after every commit (security review H5).
+    audit_anchor_file: Path = Path("keys/audit-anchor.json")
 
 
 class LinkSettings(BaseModel):

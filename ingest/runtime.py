@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from papervault.config.errors import ConfigError
 from papervault.config.settings import Settings
+from papervault.index.accounts.anchor import follow_commits
 from papervault.index.accounts.audit import load_audit_key
 from papervault.index.catalog.db import make_engine, upgrade
 from papervault.ingest.daemon import WatchConfig
@@ -86,6 +87,7 @@ def open_runtime(s: Settings, migrate: bool = True) -> Runtime:
     instance are made owner-only first (security review H2)."""
     secure_instance(s)
     engine = make_engine(s.db_url)
+    follow_commits(engine, s.path(s.crypto.audit_anchor_file), audit_key(s))
     if migrate:
         upgrade(engine)
     return Runtime(settings=s, engine=engine, store=open_store(s))

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import PapervaultError
+from papervault.index.accounts import anchor
 from papervault.index.catalog.models import AuditEntry, utcnow
 
 CHAIN_LOCK = 0x7076_6175_6469_74  # "pvaudit": the advisory lock id of the chain
@@ -71,6 +72,7 @@ def record(session: Session, key: bytes, actor: str, action: str, target: str = 
     entry.hash = _digest(key, prev, at, entry.actor, action, entry.target, body, entry.origin)
     session.add(entry)
     session.flush()
+    anchor.note_append(session, entry)
     return entry
 
 

@@ -40,6 +40,7 @@ from papervault.config.errors import ConfigError, NotSignedIn, PapervaultError
 from papervault.config.messages import CATALOGUE, Lang, text
 from papervault.config.settings import Settings
 from papervault.index.accounts.access import Perm, Principal
+from papervault.index.accounts.anchor import follow_commits
 from papervault.index.accounts.audit import load_audit_key
 from papervault.index.archive import Auditor
 from papervault.index.catalog.db import make_engine, upgrade
@@ -148,6 +149,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.store = open_store(settings)
     app.state.auditor = Auditor(settings)
+    follow_commits(engine, settings.path(settings.crypto.audit_anchor_file),
+                   load_audit_key(settings.path(settings.crypto.audit_key_file)))
     app.state.session_key = load_audit_key(settings.path(settings.access.session_key_file))
     app.state.pi_key = (load_audit_key(settings.path(settings.privacy.pi_key_file))
                         if settings.privacy.mask_numbers else None)
