@@ -45,7 +45,7 @@ def cli_origin() -> str:
     return f"cli {who}@{socket.gethostname()}"[:128]
 
 
-def _lock_chain(session: Session) -> None:
+def lock_chain(session: Session) -> None:
     """Serialise appends so two writers never chain to the same predecessor.
 
     PostgreSQL: a transaction-scoped advisory lock. SQLite: a write statement first, which
@@ -62,7 +62,7 @@ def record(session: Session, key: bytes, actor: str, action: str, target: str = 
            detail: dict[str, object] | None = None, origin: str | None = None) -> AuditEntry:
     """Append one entry in the caller's transaction."""
     origin = origin or cli_origin()
-    _lock_chain(session)
+    lock_chain(session)
     last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1)).first()
     prev = last.hash if last is not None else ""
     at = utcnow()

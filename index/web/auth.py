@@ -114,13 +114,16 @@ def login(request: Request, username: Annotated[str, Form()],
             audit(request, session, "login.throttled", f"user:{name}", actor=name)
             throttled = True
         else:
+            # Taken before the password is checked, in the same locked transaction as
+            # the count: parallel guesses each see the ones before them (review H4).
+            audit(request, session, "login.attempt", f"user:{name}", actor=name)
             throttled = False
     if throttled:
         message = u.t("address_throttled", minutes=f"{cfg.lockout_minutes:g}")
         return render(request, "login.html", {"next": _safe_next(next), "error": message},
                       status_code=429)
+    result = users.check_login(request.app.state.engine, username, password, cfg)
     with session_scope(request.app.state.engine) as session:
-        result = users.check_login(session, username, password, cfg)
         if not result.ok:
             audit(request, session, "login.failed", f"user:{name}",
                   {"reason": result.reason}, actor=name)
