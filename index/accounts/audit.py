@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import PapervaultError
+from papervault.index import csvcells
 from papervault.index.accounts import anchor
 from papervault.index.catalog.models import AuditEntry, utcnow
 
@@ -183,8 +184,8 @@ def entries_csv(session: Session, flt: LogFilter, limit: int = 1_000_000) -> byt
     w.writerow(["id", "at_utc", "actor", "action", "target", "origin", "detail", "hash"])
     q = select(AuditEntry).where(*_where(session, flt)).order_by(col(AuditEntry.id))
     for e in session.exec(q.limit(limit)):
-        w.writerow([e.id, e.at.isoformat(), e.actor, e.action, e.target, e.origin, e.detail,
-                    e.hash])
+        w.writerow(csvcells.row([e.id, e.at.isoformat(), e.actor, e.action, e.target,
+                                 e.origin, e.detail, e.hash]))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -248,7 +248,7 @@ def test_one_time_password_must_be_changed_and_the_session_is_renewed(
     stale = TestClient(web.app, cookies={"pv_session": first})  # type: ignore[arg-type]
     assert stale.get("/api/search?q=x").status_code == 401  # the old session ended
     actions = [e.action for e in audit_rows(s) if e.target == "user:chen.new"]
-    assert actions == ["login", "password.change"]
+    assert actions == ["login.attempt", "login", "password.change"]  # attempt: review H4
 
 
 def test_forms_need_their_csrf_token(office: Office) -> None:
