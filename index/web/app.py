@@ -35,6 +35,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from papervault.config.errors import ConfigError, NotSignedIn, PapervaultError
 from papervault.config.messages import CATALOGUE, Lang, text
@@ -154,6 +155,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.session_key = load_audit_key(settings.path(settings.access.session_key_file))
     app.state.pi_key = (load_audit_key(settings.path(settings.privacy.pi_key_file))
                         if settings.privacy.mask_numbers else None)
+    # DNS rebinding (review M8): a page on evil.example resolving to 127.0.0.1 is
+    # same-origin with it; refusing unknown Host headers takes that away.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.web.hosts())
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _routers(app)
     app.add_exception_handler(PapervaultError, _on_error)  # type: ignore[arg-type]

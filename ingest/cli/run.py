@@ -143,7 +143,8 @@ def serve(ctx: typer.Context) -> None:
     check_loopback(s)
     with local_s3(s):
         open_runtime(s).engine.dispose()  # schema upgraded before the first request
-        uvicorn.run(create_app(s), host=s.web.host, port=s.web.port, log_level="warning")
+        uvicorn.run(create_app(s), host=s.web.host, port=s.web.port, log_level="warning",
+                    **s.web.uvicorn_options())  # type: ignore[arg-type]
 
 
 def check_loopback(s: Settings) -> None:
