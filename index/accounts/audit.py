@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, or_, text
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import PapervaultError
@@ -147,7 +147,11 @@ def _where(session: Session, flt: LogFilter) -> list[Any]:
     if flt.client_id:
         ids = session.exec(select(Document.id).where(Document.client_id == flt.client_id)).all()
         targets = [f"client:{flt.client_id}", *(f"document:{i}" for i in ids)]
-        conds.append(col(AuditEntry.target).in_(targets))
+        # Searches whose snippets showed the client's documents name the client (M9).
+        shown = json.dumps(flt.client_id, ensure_ascii=False)
+        conds.append(or_(col(AuditEntry.target).in_(targets),
+                         and_(col(AuditEntry.action) == "search",
+                              col(AuditEntry.detail).contains(shown))))
     if flt.since:
         conds.append(col(AuditEntry.at) >= flt.since)
     if flt.until:

@@ -68,7 +68,11 @@ def principal_of(user: User, cfg: AccessSettings, via: str, session_id: int | No
     roles = user_roles(user)
     return Principal(username=user.username, roles=roles,
                      perms=permissions(roles, cfg.auditor_sees_content), via=via,
-                     must_change_password=user.must_change_password and via == "session",
+                     # Tokens too (review M4): a one-time password not yet changed must
+                     # not be worked around with a token. Password-less service accounts
+                     # have nothing to change.
+                     must_change_password=user.must_change_password
+                     and user.password_hash is not None,
                      session_id=session_id, token_id=token_id)
 
 
@@ -124,7 +128,9 @@ def set_active(session: Session, username: str, active: bool) -> User:
 
 
 def reset_password(session: Session, username: str) -> str:
-    """A new one-time password (shown once); every session of the user ends."""
+    """A new one-time password (shown once); every session and API token of the user
+    ends: a reset answers a suspected compromise, and a token the intruder made would
+    otherwise outlive it (review M4)."""
     user = get_user(session, username)
     password = new_password()
     user.password_hash = _hasher.hash(password)
@@ -133,6 +139,11 @@ def reset_password(session: Session, username: str) -> str:
     user.locked_until = None
     session.add(user)
     end_sessions(session, user)
+    now = utcnow()
+    for t in tokens_of(session, user):
+        if t.revoked_at is None:
+            t.revoked_at = now
+            session.add(t)
     return password
 
 
