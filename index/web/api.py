@@ -63,7 +63,7 @@ def api_search(
     doc_to: date | None = None,
     ingested_from: date | None = None,
     ingested_to: date | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,  # a bound: review L1
     per_page: Annotated[int, Query(ge=1, le=PER_PAGE_MAX)] = 20,
 ) -> dict[str, Any]:
     """Ranked hits with highlighted snippets, filters and pagination."""

@@ -22,6 +22,9 @@ from papervault.index.web.app import audit
 from papervault.storage.objects import ObjectStore
 
 THUMB_MAX = 1600
+# The index keeps short type names; browsers need the real ones (review L5).
+MIME = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg",
+        "tiff": "image/tiff"}
 MAX_RENDER_BYTES = 200 * 1024 * 1024  # larger originals are not thumbnailed in memory
 
 
@@ -41,7 +44,8 @@ def download(request: Request, doc_id: int, searchable: bool) -> StreamingRespon
     if f.sha256:
         headers["X-Content-SHA256"] = f.sha256
     return StreamingResponse(store.iter_plaintext(f.object_name, f.wrapped),
-                             media_type=f.media_type, headers=headers)
+                             media_type=MIME.get(f.media_type, "application/octet-stream"),
+                             headers=headers)
 
 
 def thumbnail(request: Request, doc_id: int, page_no: int, width: int) -> Response:
