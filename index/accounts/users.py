@@ -262,6 +262,21 @@ def address_throttled(session: Session, origin: str, cfg: AccessSettings,
     return n("login.attempt") - n("login") >= cfg.max_failed_logins_per_address
 
 
+def audit_name(session: Session, typed: str) -> str:
+    """``typed`` if it names an account, else a short hash of it."""
+    if session.exec(select(User.id).where(User.username == typed)).first() is not None:
+        return typed
+    return "unknown:" + sha256(typed)[:12]
+
+
+def recently(session: Session, action: str, origin: str, seconds: float) -> bool:
+    """Whether ``origin`` has an ``action`` entry in the last ``seconds``."""
+    since = utcnow() - timedelta(seconds=seconds)
+    return session.exec(select(AuditEntry.id).where(
+        AuditEntry.action == action, AuditEntry.origin == origin,
+        col(AuditEntry.at) >= since).limit(1)).first() is not None
+
+
 def change_password(session: Session, user: User, current: str, new: str,
                     cfg: AccessSettings) -> None:
     if not user.password_hash or not _verify(user.password_hash, current):
