@@ -120,12 +120,15 @@ class LogFilter:
     action: str | None = None       # exact, or a prefix ending in "." ("login.")
     target: str | None = None
     client_id: str | None = None    # every entry about the client or one of their documents
+    # Who really acted (review M7): "cli root@host" names the OS account behind a CLI
+    # entry whatever actor it claimed; a prefix such as "cli " or "web 10.0.".
+    origin: str | None = None
     since: datetime | None = None
     until: datetime | None = None
 
     def params(self) -> dict[str, object]:
         out = {"actor": self.actor, "action": self.action, "target": self.target,
-               "client_id": self.client_id,
+               "client_id": self.client_id, "origin": self.origin,
                "since": self.since.date().isoformat() if self.since else None,
                "until": self.until.date().isoformat() if self.until else None}
         return {k: v for k, v in out.items() if v}
@@ -144,6 +147,8 @@ def _where(session: Session, flt: LogFilter) -> list[Any]:
             conds.append(AuditEntry.action == flt.action)
     if flt.target:
         conds.append(AuditEntry.target == flt.target)
+    if flt.origin:
+        conds.append(col(AuditEntry.origin).startswith(flt.origin))
     if flt.client_id:
         ids = session.exec(select(Document.id).where(Document.client_id == flt.client_id)).all()
         targets = [f"client:{flt.client_id}", *(f"document:{i}" for i in ids)]

@@ -60,6 +60,9 @@ def audit_log(
     target: Annotated[str | None, typer.Option(help="e.g. document:12")] = None,
     client: Annotated[str | None, typer.Option(
         help="every entry about this client or one of their documents")] = None,
+    origin: Annotated[str | None, typer.Option(
+        help="who really acted: 'cli root@host' (the OS account) or 'web 10.0.' (prefix)")
+                      ] = None,
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD (inclusive)")] = None,
     limit: int = 200,
@@ -73,7 +76,7 @@ def audit_log(
     s = settings_of(ctx)
     since_d, until_d = parse_date(since), parse_date(until)
     flt = audit.LogFilter(
-        actor=actor, action=action, target=target, client_id=client,
+        actor=actor, action=action, target=target, client_id=client, origin=origin,
         since=datetime.combine(since_d, time(), UTC) if since_d else None,
         until=datetime.combine(until_d, time(), UTC) + timedelta(days=1) if until_d else None)
     rt = open_runtime(s)

@@ -53,3 +53,27 @@ def test_search_snippets_count_as_reads_of_the_client(instance: Callable[..., Se
     assert after["total"] == before + 1
     search = [e for e in after["entries"] if e["action"] == "search"]
     assert search and search[0]["detail"]["documents"] == [doc_id]
+
+
+def test_cli_entries_name_the_os_account_beside_the_claimed_actor(
+    instance: Callable[..., Settings], tmp_path: Path,
+) -> None:
+    """M7: PAPERVAULT_ACTOR claims a user; the OS account that ran the command is in the
+    entry's origin, and auditors can filter on it."""
+    import getpass
+    import json
+
+    from typer.testing import CliRunner
+
+    from papervault.ingest.cli import app
+    from tests.conftest import write_config
+
+    s = instance(actor="li.officer")
+    cfg = write_config(s, tmp_path / "pv.toml")
+    runner = CliRunner()
+    assert runner.invoke(app, ["-c", str(cfg), "search", "理赔"]).exit_code == 0
+    res = runner.invoke(app, ["-c", str(cfg), "audit", "log", "--json", "--action", "search",
+                              "--origin", f"cli {getpass.getuser()}@"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.output.splitlines() if line.startswith("{")]
+    assert rows and all(r["actor"] == "li.officer" for r in rows)
