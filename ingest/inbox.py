@@ -107,7 +107,9 @@ def locate(inbox: Path, path: Path) -> Entry:
         raise Rejected("outside_inbox") from e
     if not parts or any(p in ("..", ".") for p in parts):
         raise Rejected("outside_inbox")
-    root = os.open(inbox, _DIR_FLAGS)
+    # The inbox itself is the administrator's setting and may be a link (to a mounted
+    # share); only what lies below it is the scanning staff's and never followed.
+    root = os.open(inbox, _DIR_FLAGS & ~os.O_NOFOLLOW)
     fds = [root]
     try:
         inbox_st = os.fstat(root)

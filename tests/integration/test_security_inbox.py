@@ -120,3 +120,22 @@ def test_hard_link_to_a_private_file_is_quarantined_unread(
     assert "hard link" in json.loads(
         (s.quarantine_dir / "scan.png.error.json").read_text(encoding="utf-8"))["reason_en"]
     assert (outside / "scan.png").exists() and _documents(s) == []
+
+
+def test_an_inbox_that_is_itself_a_link_still_works(
+    instance: Callable[..., Settings], tmp_path: Path,
+) -> None:
+    """The inbox setting may name a link to a mounted share: only what lies below the
+    inbox is never followed."""
+    real = tmp_path / "share"
+    real.mkdir()
+    link = tmp_path / "inbox-link"
+    link.symlink_to(real, target_is_directory=True)
+    s = instance(watch={"inbox": str(link)})
+    rt = open_runtime(s)
+    rt.store.ensure_bucket()
+    src = link / "scan.png"
+    write_form(src, form_lines("KH-2024-000003"))
+    out = capture(src, rt.capture_context())
+    assert type(out).__name__ == "Stored", out
+    assert not (real / "scan.png").exists()
