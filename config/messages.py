@@ -56,6 +56,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "这不是普通文件（{kind}）：请只放入扫描文件。",
         "en": "This is not a regular file ({kind}): drop only scanned files.",
     },
+    "outside_inbox": {
+        "zh": "此文件不在收件文件夹内，未处理：请把扫描件放入收件文件夹。",
+        "en": "This file is not inside the inbox and was not touched: drop scans into the inbox.",
+    },
     "unreadable": {
         "zh": "没有读取此文件的权限：请检查共享文件夹的权限设置。",
         "en": "No permission to read this file: check the shared folder's permissions.",
@@ -166,6 +170,14 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
     "no_master_key": {
         "zh": "找不到主密钥：请设置 crypto.master_key_file 或环境变量 PAPERVAULT_MASTER_KEY。",
         "en": "No master key: set crypto.master_key_file or the PAPERVAULT_MASTER_KEY variable.",
+    },
+    "mode_fixed": {
+        "zh": "{path} 曾可被其他用户访问，已改为仅本账户可访问。",
+        "en": "{path} was open to other accounts; it is now readable by its owner only.",
+    },
+    "mode_open": {
+        "zh": "{path} 可被其他用户访问且无法修改：请以其所有者身份执行 chmod go-rwx 后重试。",
+        "en": "{path} is open to other accounts and cannot be changed: run chmod go-rwx on it as its owner and retry.",
     },
     "key_file_open": {
         "zh": "主密钥文件 {path} 可被其他用户读取：请执行 chmod 600 后重试。",

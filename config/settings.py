@@ -89,6 +89,8 @@ class CryptoSettings(BaseModel):
     master_key: SecretStr | None = None
     # Keys the audit chain's HMAC; kept beside the master key, never in the database.
     audit_key_file: Path = Path("keys/audit.key")
+    # The audit chain's signed head, rewritten after every commit (security review H5).
+    audit_anchor_file: Path = Path("keys/audit-anchor.json")
 
 
 class LinkSettings(BaseModel):
@@ -111,6 +113,24 @@ class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8700, ge=1, le=65535)
     enabled: bool = True
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (review M2). Empty:
+    # the header is ignored, whoever sends it (uvicorn trusted any loopback client).
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Host names the UI answers to besides localhost/127.0.0.1/::1 (review M8: a page
+    # on another name rebinding to this address is refused).
+    allowed_hosts: list[str] = Field(default_factory=list)
+
+    def uvicorn_options(self) -> dict[str, object]:
+        """The proxy settings uvicorn gets, from the one ``trusted_proxies`` setting."""
+        return {"proxy_headers": bool(self.trusted_proxies),
+                "forwarded_allow_ips": ",".join(self.trusted_proxies) or None}
+
+    def hosts(self) -> list[str]:
+        """Host header values the app accepts."""
+        names = ["localhost", "127.0.0.1", "::1", "[::1]", *self.allowed_hosts]
+        if self.host not in ("0.0.0.0", "::", ""):  # noqa: S104 - a comparison
+            names.append(self.host)
+        return list(dict.fromkeys(names))
 
 
 class CoverageSettings(BaseModel):

@@ -143,6 +143,14 @@ def client_dict(view: ClientView) -> dict[str, Any]:
     }
 
 
+def shown(result: SearchResult) -> dict[str, object]:
+    """What a search showed, for its audit entry: snippets are OCR content, so the
+    documents and clients they came from are named (review M9: the per-client audit
+    filter missed them)."""
+    return {"documents": [h.document_id for h in result.hits],
+            "clients": sorted({h.client_id for h in result.hits if h.client_id})}
+
+
 class Auditor:
     """Records who searched, viewed or downloaded what (key loaded once per process)."""
 

@@ -59,10 +59,13 @@ def init_instance(folder: Path, web_port: int = 8700) -> Path:
     config = folder / "papervault.toml"
     if config.exists():
         raise BadInput(detail=f"{config} exists already; choose an empty folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Owner-only (security review H2): the index, keys and scans are personal data. An
+    # office sharing the inbox with scanning staff points watch.inbox at a group folder.
+    folder.chmod(0o700)
     for sub in ("inbox", "quarantine", "done", "staging", "run"):
-        (folder / sub).mkdir(exist_ok=True)
-    (folder / "staging").chmod(0o700)
+        (folder / sub).mkdir(exist_ok=True, mode=0o700)
+        (folder / sub).chmod(0o700)
     write_master_key_file(folder / "keys" / "master-keyset.json", new_master_keyset())
     write_master_key_file(folder / "keys" / "audit.key", secrets.token_hex(32))
     text = CONFIG_TEMPLATE.format(

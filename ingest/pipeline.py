@@ -26,6 +26,7 @@ from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document, Verification, utcnow
 from papervault.index.integrity import recovery
 from papervault.ingest.errors import Rejected
+from papervault.ingest.inbox import Entry, locate, open_target_dir
 from papervault.ingest.quarantine import display_name, quarantine
 from papervault.ingest.stages.fingerprint import sha256_file
 from papervault.ingest.stages.triage import Limits, triage
@@ -100,10 +101,31 @@ class CaptureContext:
 def capture(path: Path, ctx: CaptureContext) -> Outcome:
     """Take one file from the inbox into the archive, or say why not."""
     name = display_name(path)
+    try:
+        entry = locate(ctx.inbox, path)
+    except Rejected as e:  # not below the inbox at all: nothing there is ours to move
+        return Quarantined(name, e.key, e.message("zh"))
+    except FileNotFoundError:
+        return _vanished(ctx, name, None)
+    except NotADirectoryError:
+        return _vanished(ctx, name, None)
+    except OSError as e:
+        return _retry(ctx, name, f"{type(e).__name__}: {e.strerror}", None)
+    with entry:
+        return _capture(entry, path, ctx)
+
+
+def _capture(entry: Entry, path: Path, ctx: CaptureContext) -> Outcome:
+    name = display_name(path)
     sha: str | None = None
     try:
-        triaged = triage(path, ctx.limits)
-        sha = sha256_file(path)
+        triaged = triage(entry, ctx.limits)
+        with entry.reader() as f:
+            sha = sha256_file(f)
+        if not entry.still_here():
+            # Removed or replaced after it was opened: the bytes read are not what the
+            # inbox holds now, so nothing is stored (and nothing there is touched).
+            return _vanished(ctx, name, sha)
         with session_scope(ctx.engine) as s:
             existing = documents.find_by_sha(s, sha)
             if existing is not None:
@@ -111,11 +133,11 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
                 documents.record_event(s, name, "duplicate", sha, existing.id)
                 dup = Duplicate(name, sha, existing.id)
         if existing is not None:
-            _dispose(path, ctx)
+            _dispose(entry, ctx)
             return dup
-        original_name, folder = display_name(Path(path.name)), _folder(path, ctx.inbox)
+        original_name, folder = display_name(Path(entry.name)), _folder(entry)
         now = utcnow()
-        with path.open("rb") as f:
+        with entry.reader() as f:
             obj = ctx.store.put_file(f, details=recovery.capture_details(
                 original_name, folder, triaged.media_type, triaged.pages, now))
         if obj.sha256 != sha:
@@ -142,10 +164,10 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
                                detail="read back and checked at capture"))
             documents.record_event(s, name, "stored", sha, doc.id)
         assert doc.id is not None
-        _dispose(path, ctx)
+        _dispose(entry, ctx)
         return Stored(name, sha, doc.id)
     except Rejected as e:
-        return _quarantine(path, ctx, e.key, e.params, sha)
+        return _quarantine(entry, path, ctx, e.key, e.params, sha)
     except FileNotFoundError:
         if os.path.lexists(path):  # something else is missing (the staging folder?)
             return _retry(ctx, name, "a working folder is missing", sha)
@@ -160,7 +182,7 @@ def capture(path: Path, ctx: CaptureContext) -> Outcome:
         if e.errno == errno.ENOSPC:
             return _retry(ctx, name, DiskFull().message("en"), sha)
         if e.errno in (errno.EACCES, errno.EPERM):
-            return _quarantine(path, ctx, "unreadable", {}, sha)
+            return _quarantine(entry, path, ctx, "unreadable", {}, sha)
         log.warning("file system error on %s: %r", name, e)
         return _retry(ctx, name, f"file system: {e.strerror or 'error'}", sha)
 
@@ -174,27 +196,36 @@ def _abandon(ctx: CaptureContext, object_name: str) -> None:
         log.warning("could not remove abandoned upload %s; orphans delete will", object_name)
 
 
-def _folder(path: Path, inbox: Path) -> str:
+def _folder(entry: Entry) -> str:
+    return "" if entry.folder == Path() else display_name(entry.folder)
+
+
+def _dispose(entry: Entry, ctx: CaptureContext) -> None:
+    """Remove the source only now that its copy is stored and verified (or a duplicate),
+    through its folder's descriptor, and only while the name is still that file inside
+    the inbox: a folder swapped for a link must not make us delete or move anything else."""
+    if not entry.still_here():
+        log.warning("%s was replaced or moved after it was stored; left where it is",
+                    display_name(Path(entry.name)))
+        return
+    if ctx.after_store != "move":
+        os.unlink(entry.name, dir_fd=entry.dir_fd)
+        return
+    done_fd = open_target_dir(ctx.done_dir, entry.folder)
     try:
-        rel = path.parent.relative_to(inbox)
-    except ValueError:
-        return ""
-    return "" if rel == Path() else display_name(rel)
-
-
-def _dispose(path: Path, ctx: CaptureContext) -> None:
-    """Remove the source only now that its copy is stored and verified (or a duplicate)."""
-    if ctx.after_store == "move":
-        target = ctx.done_dir / _folder(path, ctx.inbox) / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            shutil.move(str(path), str(target))
-        except FileNotFoundError:
-            # Deleted by someone after it was stored and verified: the copy is safe.
-            log.info("%s was already gone from the inbox after it was stored",
-                     display_name(path))
-    else:
-        path.unlink(missing_ok=True)
+            os.rename(entry.name, entry.name, src_dir_fd=entry.dir_fd, dst_dir_fd=done_fd)
+        except OSError as e:
+            if e.errno != errno.EXDEV:
+                raise
+            # The inbox is a share mounted elsewhere: copy through the open descriptor.
+            out = os.open(entry.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+                          0o600, dir_fd=done_fd)
+            with entry.reader() as src, os.fdopen(out, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.unlink(entry.name, dir_fd=entry.dir_fd)
+    finally:
+        os.close(done_fd)
 
 
 def _record(ctx: CaptureContext, name: str, outcome: str, sha: str | None, reason: str) -> None:
@@ -224,17 +255,20 @@ def _vanished(ctx: CaptureContext, name: str, sha: str | None) -> Vanished:
 
 
 def _quarantine(
-    path: Path, ctx: CaptureContext, key: str, params: dict[str, object], sha: str | None
+    entry: Entry, path: Path, ctx: CaptureContext, key: str, params: dict[str, object],
+    sha: str | None,
 ) -> Outcome:
     name = display_name(path)
     try:
-        target = quarantine(path, ctx.inbox, ctx.quarantine_dir, key, params, sha)
+        target = quarantine(entry, ctx.quarantine_dir, key, params, sha)
     except FileNotFoundError:
         if os.path.lexists(path):
             return _retry(ctx, name, "the quarantine folder is missing", sha)
         return _vanished(ctx, name, sha)
     except OSError as e:
         return _retry(ctx, name, f"cannot move to quarantine: {e.strerror}", sha)
+    if target is None:  # the folder left the inbox: nothing of ours to move
+        return _vanished(ctx, name, sha)
     err = Rejected(key, **params)
     try:
         with session_scope(ctx.engine) as s:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from papervault.config.messages import both
 from papervault.index.catalog.models import utcnow
+from papervault.ingest.inbox import Entry, open_target_dir
 
 
 def display_name(path: Path) -> str:
@@ -32,41 +33,56 @@ def fitting_name(name: str, limit: int = NAME_MAX - len(ERROR_SUFFIX) - 4) -> st
     return os.fsdecode(head).encode("utf-8", "ignore").decode("utf-8", "ignore") + "~" + tail
 
 
-def _free_target(folder: Path, name: str) -> Path:
-    name = fitting_name(name)
-    target = folder / name
+def _exists(name: str, dir_fd: int) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _free_name(dir_fd: int, name: str) -> str:
+    target = name = fitting_name(name)
     n = 1
-    while target.exists() or target.is_symlink() or Path(f"{target}{ERROR_SUFFIX}").exists():
+    while _exists(target, dir_fd) or _exists(f"{target}{ERROR_SUFFIX}", dir_fd):
         stem, dot, ext = name.rpartition(".")
-        target = folder / (f"{stem}-{n}.{ext}" if dot and stem else f"{name}-{n}")
+        target = f"{stem}-{n}.{ext}" if dot and stem else f"{name}-{n}"
         n += 1
     return target
 
 
 def quarantine(
-    path: Path, inbox: Path, quarantine_dir: Path, key: str, params: dict[str, object],
+    entry: Entry, quarantine_dir: Path, key: str, params: dict[str, object],
     sha256: str | None = None,
-) -> Path:
-    """Move ``path`` under ``quarantine_dir`` (keeping its sub-folder) and write the reason."""
+) -> Path | None:
+    """Move the entry under ``quarantine_dir`` (keeping its sub-folder) and write the
+    reason; ``None`` if its folder is no longer inside the inbox (then nothing is moved).
+
+    The move is a ``renameat`` from the folder the entry was reached through, so a link
+    is moved itself, never what it points to, and nothing outside the inbox is touched.
+    """
+    if not entry.link_still_here():
+        return None
+    q_fd = open_target_dir(quarantine_dir, entry.folder)
     try:
-        rel = path.relative_to(inbox).parent
-    except ValueError:
-        rel = Path()
-    folder = quarantine_dir / rel
-    folder.mkdir(parents=True, exist_ok=True)
-    target = _free_target(folder, path.name)
-    # rename() moves a symlink or FIFO itself, never what it points to.
-    path.rename(target)
-    reason = both(key, **params)
-    doc = {
-        "file": display_name(path),
-        "quarantined_as": display_name(target),
-        "reason_code": key,
-        "reason": reason["zh"],
-        "reason_en": reason["en"],
-        "sha256": sha256,
-        "at": utcnow().isoformat(),
-    }
-    error_path = Path(f"{target}{ERROR_SUFFIX}")
-    error_path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
-    return target
+        target = _free_name(q_fd, entry.name)
+        os.rename(entry.name, target, src_dir_fd=entry.dir_fd, dst_dir_fd=q_fd)
+        if entry.fd is not None:
+            os.fchmod(entry.fd, 0o600)  # a client's scan, not for other accounts to read
+        reason = both(key, **params)
+        doc = {
+            "file": display_name(entry.folder / entry.name),
+            "quarantined_as": display_name(entry.folder / target),
+            "reason_code": key,
+            "reason": reason["zh"],
+            "reason_en": reason["en"],
+            "sha256": sha256,
+            "at": utcnow().isoformat(),
+        }
+        fd = os.open(f"{target}{ERROR_SUFFIX}",
+                     os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=q_fd)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(doc, ensure_ascii=False, indent=2))
+    finally:
+        os.close(q_fd)
+    return quarantine_dir / entry.folder / target

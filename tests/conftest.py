@@ -202,6 +202,8 @@ def instance(tmp_path: Path, s3_location: S3Location, db_url: str,
             "watch": {"stable_seconds": 0.3, "rescan_interval": 1.0, "retry_initial": 0.5,
                       "retry_max": 2.0},
             "ocr": {"workers": 2},
+            # Starlette's TestClient sends Host: testserver (the app checks Host, M8).
+            "web": {"allowed_hosts": ["testserver"]},
             # Tests of the archive itself act as one local user holding every role; the
             # access-control tests turn login on and make one user per role.
             "access": {"login": False},

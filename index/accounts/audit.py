@@ -14,10 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, or_, text
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import PapervaultError
+from papervault.index import csvcells
+from papervault.index.accounts import anchor
 from papervault.index.catalog.models import AuditEntry, utcnow
 
 CHAIN_LOCK = 0x7076_6175_6469_74  # "pvaudit": the advisory lock id of the chain
@@ -44,7 +46,7 @@ def cli_origin() -> str:
     return f"cli {who}@{socket.gethostname()}"[:128]
 
 
-def _lock_chain(session: Session) -> None:
+def lock_chain(session: Session) -> None:
     """Serialise appends so two writers never chain to the same predecessor.
 
     PostgreSQL: a transaction-scoped advisory lock. SQLite: a write statement first, which
@@ -61,7 +63,7 @@ def record(session: Session, key: bytes, actor: str, action: str, target: str = 
            detail: dict[str, object] | None = None, origin: str | None = None) -> AuditEntry:
     """Append one entry in the caller's transaction."""
     origin = origin or cli_origin()
-    _lock_chain(session)
+    lock_chain(session)
     last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1)).first()
     prev = last.hash if last is not None else ""
     at = utcnow()
@@ -71,6 +73,7 @@ def record(session: Session, key: bytes, actor: str, action: str, target: str = 
     entry.hash = _digest(key, prev, at, entry.actor, action, entry.target, body, entry.origin)
     session.add(entry)
     session.flush()
+    anchor.note_append(session, entry)
     return entry
 
 
@@ -117,12 +120,15 @@ class LogFilter:
     action: str | None = None       # exact, or a prefix ending in "." ("login.")
     target: str | None = None
     client_id: str | None = None    # every entry about the client or one of their documents
+    # Who really acted (review M7): "cli root@host" names the OS account behind a CLI
+    # entry whatever actor it claimed; a prefix such as "cli " or "web 10.0.".
+    origin: str | None = None
     since: datetime | None = None
     until: datetime | None = None
 
     def params(self) -> dict[str, object]:
         out = {"actor": self.actor, "action": self.action, "target": self.target,
-               "client_id": self.client_id,
+               "client_id": self.client_id, "origin": self.origin,
                "since": self.since.date().isoformat() if self.since else None,
                "until": self.until.date().isoformat() if self.until else None}
         return {k: v for k, v in out.items() if v}
@@ -141,10 +147,16 @@ def _where(session: Session, flt: LogFilter) -> list[Any]:
             conds.append(AuditEntry.action == flt.action)
     if flt.target:
         conds.append(AuditEntry.target == flt.target)
+    if flt.origin:
+        conds.append(col(AuditEntry.origin).startswith(flt.origin))
     if flt.client_id:
         ids = session.exec(select(Document.id).where(Document.client_id == flt.client_id)).all()
         targets = [f"client:{flt.client_id}", *(f"document:{i}" for i in ids)]
-        conds.append(col(AuditEntry.target).in_(targets))
+        # Searches whose snippets showed the client's documents name the client (M9).
+        shown = json.dumps(flt.client_id, ensure_ascii=False)
+        conds.append(or_(col(AuditEntry.target).in_(targets),
+                         and_(col(AuditEntry.action) == "search",
+                              col(AuditEntry.detail).contains(shown))))
     if flt.since:
         conds.append(col(AuditEntry.at) >= flt.since)
     if flt.until:
@@ -181,8 +193,8 @@ def entries_csv(session: Session, flt: LogFilter, limit: int = 1_000_000) -> byt
     w.writerow(["id", "at_utc", "actor", "action", "target", "origin", "detail", "hash"])
     q = select(AuditEntry).where(*_where(session, flt)).order_by(col(AuditEntry.id))
     for e in session.exec(q.limit(limit)):
-        w.writerow([e.id, e.at.isoformat(), e.actor, e.action, e.target, e.origin, e.detail,
-                    e.hash])
+        w.writerow(csvcells.row([e.id, e.at.isoformat(), e.actor, e.action, e.target,
+                                 e.origin, e.detail, e.hash]))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

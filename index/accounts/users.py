@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import BadInput, Forbidden, NotFound, NotSignedIn
@@ -27,6 +28,8 @@ from papervault.index.accounts.access import (
     permissions,
     roles_text,
 )
+from papervault.index.accounts.audit import lock_chain
+from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import ApiToken, AuditEntry, LoginSession, User, utcnow
 
 TOKEN_PREFIX = "pv_"
@@ -65,7 +68,11 @@ def principal_of(user: User, cfg: AccessSettings, via: str, session_id: int | No
     roles = user_roles(user)
     return Principal(username=user.username, roles=roles,
                      perms=permissions(roles, cfg.auditor_sees_content), via=via,
-                     must_change_password=user.must_change_password and via == "session",
+                     # Tokens too (review M4): a one-time password not yet changed must
+                     # not be worked around with a token. Password-less service accounts
+                     # have nothing to change.
+                     must_change_password=user.must_change_password
+                     and user.password_hash is not None,
                      session_id=session_id, token_id=token_id)
 
 
@@ -121,7 +128,9 @@ def set_active(session: Session, username: str, active: bool) -> User:
 
 
 def reset_password(session: Session, username: str) -> str:
-    """A new one-time password (shown once); every session of the user ends."""
+    """A new one-time password (shown once); every session and API token of the user
+    ends: a reset answers a suspected compromise, and a token the intruder made would
+    otherwise outlive it (review M4)."""
     user = get_user(session, username)
     password = new_password()
     user.password_hash = _hasher.hash(password)
@@ -130,6 +139,11 @@ def reset_password(session: Session, username: str) -> str:
     user.locked_until = None
     session.add(user)
     end_sessions(session, user)
+    now = utcnow()
+    for t in tokens_of(session, user):
+        if t.revoked_at is None:
+            t.revoked_at = now
+            session.add(t)
     return password
 
 
@@ -148,47 +162,119 @@ class LoginResult:
     reason: str  # "ok" | "unknown_user" | "bad_password" | "locked" | "disabled" | "locked_now"
 
 
-def check_login(session: Session, username: str, password: str, cfg: AccessSettings,
+def check_login(engine: Engine, username: str, password: str, cfg: AccessSettings,
                 now: datetime | None = None) -> LoginResult:
-    """Verify a password, counting failures and locking the account after too many."""
+    """Verify a password, counting failures and locking the account after too many.
+
+    The attempt is counted *before* the ~150 ms argon2 check, in its own transaction under
+    a row lock (security review H4): read-check-write around the hash let 30 parallel
+    guesses all be checked and leave the account unlocked. So at most
+    ``max_failed_logins`` guesses are ever checked per lockout period.
+    """
     now = now or utcnow()
-    user = session.exec(select(User).where(User.username == username.strip())).first()
+    with session_scope(engine) as session:
+        user, n, verdict = _reserve_attempt(session, username.strip(), cfg, now)
+        if user is not None:
+            session.expunge(user)
+    if verdict is not None:
+        if verdict == "unknown_user":
+            _verify(_DUMMY_HASH, password)  # same time as a wrong password
+        return LoginResult(user, False, verdict)
+    assert user is not None and user.password_hash is not None
+    ok = _verify(user.password_hash, password)
+    with session_scope(engine) as session:
+        row = _locked_row(session, user.username)
+        assert row is not None
+        if not ok:
+            reason = "bad_password"
+            if n >= cfg.max_failed_logins:
+                row.locked_until = now + timedelta(minutes=cfg.lockout_minutes)
+                row.failed_logins = 0
+                reason = "locked_now"
+            session.add(row)
+            session.flush()
+            session.expunge(row)
+            return LoginResult(row, False, reason)
+        if not row.active:
+            session.expunge(row)
+            return LoginResult(row, False, "disabled")
+        row.failed_logins = 0
+        row.locked_until = None
+        row.last_login_at = now
+        if _hasher.check_needs_rehash(user.password_hash):
+            row.password_hash = _hasher.hash(password)
+        session.add(row)
+        session.flush()
+        session.expunge(row)
+        return LoginResult(row, True, "ok")
+
+
+def _locked_row(session: Session, username: str) -> User | None:
+    """The user's row, locked until the transaction ends: ``FOR UPDATE`` on PostgreSQL;
+    on SQLite a write first, which takes the database's write lock before the read."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().execute(
+            update(User).where(col(User.username) == username).values(
+                failed_logins=User.failed_logins))
+    return session.exec(
+        select(User).where(User.username == username).with_for_update()).first()
+
+
+def _reserve_attempt(session: Session, username: str, cfg: AccessSettings, now: datetime
+                     ) -> tuple[User | None, int, str | None]:
+    """Count this attempt; the verdict is set when the password must not be checked."""
+    user = _locked_row(session, username)
     if user is None or not user.password_hash:
-        _verify(_DUMMY_HASH, password)
-        return LoginResult(user, False, "unknown_user")
+        return user, 0, "unknown_user"
     if is_locked(user, now):
-        return LoginResult(user, False, "locked")
-    if not _verify(user.password_hash, password):
-        user.failed_logins += 1
-        reason = "bad_password"
-        if user.failed_logins >= cfg.max_failed_logins:
-            user.locked_until = now + timedelta(minutes=cfg.lockout_minutes)
-            user.failed_logins = 0
-            reason = "locked_now"
+        return user, 0, "locked"
+    if user.locked_until is not None:  # a lock that has run out starts a fresh count
+        user.locked_until = None
+        user.failed_logins = 0
+    if user.failed_logins >= cfg.max_failed_logins:
+        # Guesses already in flight used every attempt: lock without checking this one.
+        user.locked_until = now + timedelta(minutes=cfg.lockout_minutes)
+        user.failed_logins = 0
         session.add(user)
-        return LoginResult(user, False, reason)
-    if not user.active:
-        return LoginResult(user, False, "disabled")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+        return user, 0, "locked_now"
+    user.failed_logins += 1
     session.add(user)
-    return LoginResult(user, True, "ok")
+    session.flush()
+    return user, user.failed_logins, None
 
 
 def address_throttled(session: Session, origin: str, cfg: AccessSettings,
                       now: datetime | None = None) -> bool:
-    """Whether ``origin`` ("web 10.0.0.7") failed too many sign-ins lately, whatever the
-    user names. Counted from the audit trail, so every web process sees the same count."""
+    """Whether ``origin`` ("web 10.0.0.7") has too many sign-ins that did not succeed
+    lately, whatever the user names. Counted from the audit trail under its append lock,
+    with attempts still being checked included (``login.attempt`` is written before the
+    password is checked), so parallel guesses cannot all slip under the limit (H4)."""
+    lock_chain(session)
     since = (now or utcnow()) - timedelta(minutes=cfg.lockout_minutes)
-    failed = session.exec(
-        select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "login.failed", AuditEntry.origin == origin,
-            col(AuditEntry.at) >= since)
-    ).one()
-    return int(failed) >= cfg.max_failed_logins_per_address
+
+    def n(action: str) -> int:
+        return int(session.exec(
+            select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.action == action, AuditEntry.origin == origin,
+                col(AuditEntry.at) >= since)
+        ).one())
+
+    return n("login.attempt") - n("login") >= cfg.max_failed_logins_per_address
+
+
+def audit_name(session: Session, typed: str) -> str:
+    """``typed`` if it names an account, else a short hash of it."""
+    if session.exec(select(User.id).where(User.username == typed)).first() is not None:
+        return typed
+    return "unknown:" + sha256(typed)[:12]
+
+
+def recently(session: Session, action: str, origin: str, seconds: float) -> bool:
+    """Whether ``origin`` has an ``action`` entry in the last ``seconds``."""
+    since = utcnow() - timedelta(seconds=seconds)
+    return session.exec(select(AuditEntry.id).where(
+        AuditEntry.action == action, AuditEntry.origin == origin,
+        col(AuditEntry.at) >= since).limit(1)).first() is not None
 
 
 def change_password(session: Session, user: User, current: str, new: str,

@@ -20,6 +20,8 @@ from papervault.index.catalog.models import Document, utcnow
 from papervault.index.coverage.tables import CoverageDirty, QaCheck
 
 MIN_FRACTION = 0.05
+# A sample, not the archive (review L7: --fraction 1 gave auditors every page image).
+MAX_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,8 @@ def draw(session: Session, fraction: float = MIN_FRACTION, seed: int | None = No
 
     Batches split at cover sheets are represented by their parts, not the batch itself.
     """
-    if not MIN_FRACTION <= fraction <= 1:
-        raise BadInput(detail=f"--fraction must be between {MIN_FRACTION} and 1 "
+    if not MIN_FRACTION <= fraction <= MAX_FRACTION:
+        raise BadInput(detail=f"--fraction must be between {MIN_FRACTION} and {MAX_FRACTION} "
                               "(DA/T 31-2017: at least 5 %)")
     sampled = select(QaCheck.document_id)
     stmt = (select(Document.id)

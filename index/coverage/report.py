@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, func, select
 
 from papervault.config.errors import PapervaultError
+from papervault.index import csvcells
 from papervault.index.catalog.models import Document, PaperRecord, Verification
 from papervault.index.coverage.sql import FILL_ALL, FILL_SOME
 from papervault.index.coverage.tables import (
@@ -253,7 +254,7 @@ def flagged_csv(session: Session, flt: FlagFilter) -> bytes:
     w.writerow(CSV_COLUMNS)
     for f in iter_flagged(session, flt):
         d = f.as_dict()
-        w.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+        w.writerow(csvcells.row("" if d[c] is None else d[c] for c in CSV_COLUMNS))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -22,6 +22,7 @@ from papervault.index.archive import (
     find,
     get_document,
     pages_of,
+    shown,
 )
 from papervault.index.archive import result_dict as to_json
 from papervault.index.catalog.db import session_scope
@@ -44,7 +45,8 @@ def run_search(request: Request, query: SearchQuery) -> Any:
     with session_scope(state.engine) as session:
         result, audit_q = find(session, query, state.pi_key)
         audit(request, session, "search", audit_q,
-              {**query.filters(), "page": query.page, "total": result.total})
+              {**query.filters(), "page": query.page, "total": result.total,
+               **shown(result)})
     return result
 
 
@@ -61,7 +63,7 @@ def api_search(
     doc_to: date | None = None,
     ingested_from: date | None = None,
     ingested_to: date | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,  # a bound: review L1
     per_page: Annotated[int, Query(ge=1, le=PER_PAGE_MAX)] = 20,
 ) -> dict[str, Any]:
     """Ranked hits with highlighted snippets, filters and pagination."""

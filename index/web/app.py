@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,15 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError
 from sqlmodel import Session
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from papervault.config.errors import ConfigError, NotSignedIn, PapervaultError
+from papervault.config.errors import BadInput, ConfigError, NotSignedIn, PapervaultError
 from papervault.config.messages import CATALOGUE, Lang, text
 from papervault.config.settings import Settings
 from papervault.index.accounts.access import Perm, Principal
+from papervault.index.accounts.anchor import follow_commits
 from papervault.index.accounts.audit import load_audit_key
 from papervault.index.archive import Auditor
 from papervault.index.catalog.db import make_engine, upgrade
@@ -148,12 +152,20 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.store = open_store(settings)
     app.state.auditor = Auditor(settings)
+    follow_commits(engine, settings.path(settings.crypto.audit_anchor_file),
+                   load_audit_key(settings.path(settings.crypto.audit_key_file)))
     app.state.session_key = load_audit_key(settings.path(settings.access.session_key_file))
     app.state.pi_key = (load_audit_key(settings.path(settings.privacy.pi_key_file))
                         if settings.privacy.mask_numbers else None)
+    # DNS rebinding (review M8): a page on evil.example resolving to 127.0.0.1 is
+    # same-origin with it; refusing unknown Host headers takes that away.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.web.hosts())
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _routers(app)
     app.add_exception_handler(PapervaultError, _on_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OverflowError, _on_overflow)
+    app.add_exception_handler(DataError, _on_overflow)
+    app.middleware("http")(_security_headers)
     return app
 
 
@@ -167,6 +179,33 @@ def _routers(app: FastAPI) -> None:
     app.include_router(coverage_routes.router)
     app.include_router(admin.router)
     app.include_router(admin.api)
+
+
+async def _on_overflow(request: Request, exc: Exception) -> Response:
+    """An id or page past the database's integer range (review L1: these were 500s)."""
+    return await _on_error(request, BadInput(detail="number out of range"))
+
+
+# Review L5: no sniffing, no framing, no caching of pages that carry OCR text on shared
+# office PCs. The CSP is only a default: a route or the templates may set a stricter one.
+_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # Inline styles stay allowed (the coverage bars); scripts only from /static.
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; frame-ancestors 'none'; "
+                               "object-src 'none'; base-uri 'self'; form-action 'self'",
+}
+
+
+async def _security_headers(request: Request,
+                            call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    for k, v in _HEADERS.items():
+        response.headers.setdefault(k, v)
+    if response.headers.get("content-type", "").startswith("text/html"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 async def _on_error(request: Request, exc: PapervaultError) -> Response:

@@ -107,20 +107,28 @@ def login(request: Request, username: Annotated[str, Form()],
     settings: Settings = request.app.state.settings
     cfg = settings.access
     u = ui(request)
-    name = username.strip()[:64] or "-"
+    typed = username.strip()[:64] or "-"
     with session_scope(request.app.state.engine) as session:
+        # A name that is no account is often a password typed into the wrong box, or a
+        # formula aimed at the CSV export: the trail keeps only its hash (review L8).
+        name = users.audit_name(session, typed)
         if users.address_throttled(session, u.origin, cfg):
-            # No password check at all: the address is guessing across accounts.
-            audit(request, session, "login.throttled", f"user:{name}", actor=name)
+            # No password check at all: the address is guessing across accounts. One row
+            # a minute per address, not one per request (review L2: anonymous flooding).
+            if not users.recently(session, "login.throttled", u.origin, seconds=60):
+                audit(request, session, "login.throttled", f"user:{name}", actor=name)
             throttled = True
         else:
+            # Taken before the password is checked, in the same locked transaction as
+            # the count: parallel guesses each see the ones before them (review H4).
+            audit(request, session, "login.attempt", f"user:{name}", actor=name)
             throttled = False
     if throttled:
         message = u.t("address_throttled", minutes=f"{cfg.lockout_minutes:g}")
         return render(request, "login.html", {"next": _safe_next(next), "error": message},
                       status_code=429)
+    result = users.check_login(request.app.state.engine, username, password, cfg)
     with session_scope(request.app.state.engine) as session:
-        result = users.check_login(session, username, password, cfg)
         if not result.ok:
             audit(request, session, "login.failed", f"user:{name}",
                   {"reason": result.reason}, actor=name)

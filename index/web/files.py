@@ -25,6 +25,9 @@ from papervault.storage.objects import ObjectStore
 
 THUMB_MAX = 1600
 THUMB_STORED = 400  # the worker's thumbnails are this wide (ingest/stages/thumbs.py)
+# The index keeps short type names; browsers need the real ones (review L5).
+MIME = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg",
+        "tiff": "image/tiff"}
 MAX_RENDER_BYTES = 200 * 1024 * 1024  # larger originals are not thumbnailed in memory
 
 
@@ -56,7 +59,8 @@ def download(request: Request, doc_id: int, searchable: bool) -> StreamingRespon
     }
     if f.sha256:
         headers["X-Content-SHA256"] = f.sha256
-    return StreamingResponse(itertools.chain([first], chunks), media_type=f.media_type,
+    return StreamingResponse(itertools.chain([first], chunks),
+                             media_type=MIME.get(f.media_type, "application/octet-stream"),
                              headers=headers)
 
 

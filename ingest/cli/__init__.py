@@ -28,6 +28,7 @@ from papervault.ingest.cli import (
     users,
 )
 from papervault.ingest.cli.context import ConfigOpt, State, err
+from papervault.ingest.permissions import restrict_umask
 
 app = typer.Typer(help="papervault: 纸质档案数字化归档 / paper files into an encrypted archive",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -55,6 +56,7 @@ app.add_typer(users.app, name="users")
 def main() -> None:
     """Console entry point: run the app, turn our errors into messages and exit codes."""
     lang: Lang = "en" if os.environ.get("PAPERVAULT_LANGUAGE", "zh") == "en" else "zh"
+    restrict_umask()  # before anything is created: the index and scans are personal data
     try:
         app(standalone_mode=False)
     except PapervaultError as e:

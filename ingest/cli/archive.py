@@ -18,6 +18,7 @@ from papervault.index.archive import (
     pages_of,
     parse_date,
     result_dict,
+    shown,
     stored_file,
 )
 from papervault.index.catalog.db import session_scope
@@ -61,7 +62,7 @@ def search_cmd(
     with session_scope(rt.engine) as session:
         result, audit_q = find(session, q, pi_key(s))
         Auditor(s).record(session, s.actor, "search", audit_q,
-                          {**q.filters(), "total": result.total})
+                          {**q.filters(), "total": result.total, **shown(result)})
     if as_json:
         emit_json(result_dict(q, result))
         return

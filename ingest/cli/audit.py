@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from papervault.index.accounts import audit
+from papervault.index.accounts import anchor, audit
 from papervault.index.accounts.audit import AuditBroken
 from papervault.index.archive import (
     parse_date,
 )
 from papervault.index.catalog.db import session_scope
 from papervault.ingest.cli.context import emit_json, out, settings_of
-from papervault.ingest.runtime import audit_key, open_runtime
+from papervault.ingest.runtime import audit_key, local_s3, open_runtime
 
 app = typer.Typer(help="审计日志 / the audit trail", no_args_is_help=True)
 
@@ -25,11 +25,25 @@ def audit_verify(ctx: typer.Context) -> None:
     """Check the audit chain: any edited, inserted or deleted entry is named."""
     s = settings_of(ctx)
     rt = open_runtime(s)
-    with session_scope(rt.engine) as session:
-        problems = audit.verify_chain(session, audit_key(s))
-    with session_scope(rt.engine) as session:
-        audit.record(session, audit_key(s), s.actor, "audit.verify", "audit",
-                     {"problems": len(problems)})
+    key = audit_key(s)
+    local = s.path(s.crypto.audit_anchor_file)
+    anchors = {"local": anchor.read_local(local, key)}
+    with local_s3(s):
+        raw = rt.store.audit_checkpoint()
+        anchors["object store"] = (anchor.parse(raw, key) or anchor.FORGED) if raw else None
+        with session_scope(rt.engine) as session:
+            problems = audit.verify_chain(session, key)
+            problems += anchor.check(session, {k: v for k, v in anchors.items() if v})
+        with session_scope(rt.engine) as session:
+            audit.record(session, key, s.actor, "audit.verify", "audit",
+                         {"problems": len(problems)})
+        if not problems:
+            # Only an intact chain moves the anchors forward (the local one already
+            # follows every commit; the object store keeps each checkpoint as a version).
+            with session_scope(rt.engine) as session:
+                cp = anchor.head(session, key)
+            if cp is not None:
+                rt.store.put_audit_checkpoint(anchor.to_bytes(cp))
     for p in problems:
         out.print(f"[red]{p}[/]")
     if problems:
@@ -46,6 +60,9 @@ def audit_log(
     target: Annotated[str | None, typer.Option(help="e.g. document:12")] = None,
     client: Annotated[str | None, typer.Option(
         help="every entry about this client or one of their documents")] = None,
+    origin: Annotated[str | None, typer.Option(
+        help="who really acted: 'cli root@host' (the OS account) or 'web 10.0.' (prefix)")
+                      ] = None,
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD (inclusive)")] = None,
     limit: int = 200,
@@ -59,7 +76,7 @@ def audit_log(
     s = settings_of(ctx)
     since_d, until_d = parse_date(since), parse_date(until)
     flt = audit.LogFilter(
-        actor=actor, action=action, target=target, client_id=client,
+        actor=actor, action=action, target=target, client_id=client, origin=origin,
         since=datetime.combine(since_d, time(), UTC) if since_d else None,
         until=datetime.combine(until_d, time(), UTC) + timedelta(days=1) if until_d else None)
     rt = open_runtime(s)

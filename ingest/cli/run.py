@@ -25,6 +25,7 @@ from papervault.ingest.cli.context import (
     settings_of,
 )
 from papervault.ingest.instance import init_instance
+from papervault.ingest.permissions import secure_instance
 from papervault.ingest.runtime import local_s3, open_runtime
 from papervault.ingest.service import gather_status, ingest_paths, run_up, run_watch, run_worker
 
@@ -49,6 +50,8 @@ def init(
     with session_scope(engine) as session:
         if users.count_users(session) == 0:
             _, password = users.add_user(session, name, frozenset({Role.ADMIN}), by="init")
+    engine.dispose()
+    secure_instance(s)  # the index was just created: owner-only whatever the umask was
     out.print(f"已创建 / created: {config}")
     if password:
         out.print(f"管理员 / administrator: {name}")
@@ -155,7 +158,8 @@ def serve(ctx: typer.Context) -> None:
     check_loopback(s)
     with local_s3(s):
         open_runtime(s).engine.dispose()  # schema upgraded before the first request
-        uvicorn.run(create_app(s), host=s.web.host, port=s.web.port, log_level="warning")
+        uvicorn.run(create_app(s), host=s.web.host, port=s.web.port, log_level="warning",
+                    **s.web.uvicorn_options())  # type: ignore[arg-type]
 
 
 def check_loopback(s: Settings) -> None:

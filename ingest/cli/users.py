@@ -159,13 +159,15 @@ def token_create(ctx: typer.Context, username: str,
 
 @app.command("token-list")
 def token_list(ctx: typer.Context, username: str) -> None:
-    """A user's tokens (prefix only)."""
+    """A user's tokens (prefix only) and when each was last used."""
     s = settings_of(ctx)
     with _db(s) as session:
         rows = users.tokens_of(session, users.get_user(session, username))
     for t in rows:
         state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
-        out.print(f"{t.id:>5} {t.prefix}… {t.name:<20} {state}", markup=False, highlight=False)
+        used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+        out.print(f"{t.id:>5} {t.prefix}… {t.name:<20} {state:<18} {used}", markup=False,
+                  highlight=False)
 
 
 @app.command("token-revoke")

@@ -1,21 +1,22 @@
 """Triage: is this a file we can archive? Sniffed by content, never by extension.
 
 Runs before anything is read in full, so a FIFO, a symlink or a decompression bomb
-never gets further than a ``stat`` and a header.
+never gets further than a ``stat`` and a header. The file is the inbox entry opened
+without following links (:mod:`papervault.ingest.inbox`).
 """
 
 from __future__ import annotations
 
-import os
-import stat
 import struct
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePath
+from typing import BinaryIO
 
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 
 from papervault.ingest.errors import Rejected
+from papervault.ingest.inbox import Entry, open_file
 
 PDF, TIFF, JPEG, PNG = "pdf", "tiff", "jpeg", "png"
 SUPPORTED = (PDF, TIFF, JPEG, PNG)
@@ -70,47 +71,25 @@ def sniff(head: bytes) -> str:
     return "text"
 
 
-def check_entry(path: Path, limits: Limits) -> int:
-    """Reject what is not a readable regular file of sane size; return its size."""
-    st = path.lstat()
-    if stat.S_ISLNK(st.st_mode):
-        raise Rejected("not_a_regular_file", kind="symbolic link")
-    if stat.S_ISFIFO(st.st_mode):
-        raise Rejected("not_a_regular_file", kind="FIFO")
-    if stat.S_ISSOCK(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-        raise Rejected("not_a_regular_file", kind="device or socket")
-    if not stat.S_ISREG(st.st_mode):
-        raise Rejected("not_a_regular_file", kind="directory")
-    if st.st_size == 0:
-        raise Rejected("empty_file")
-    if st.st_size > limits.max_bytes:
-        raise Rejected(
-            "file_too_large", size=st.st_size // 2**20, limit=limits.max_bytes // 2**20
-        )
-    if not os.access(path, os.R_OK):
-        raise Rejected("unreadable")
-    return st.st_size
-
-
-def triage(path: Path, limits: Limits) -> Triaged:
-    """Decide whether ``path`` can be archived; raise :class:`Rejected` with the reason."""
-    size = check_entry(path, limits)
-    try:
-        with path.open("rb") as f:
-            head = f.read(2048)
-    except PermissionError as e:
-        raise Rejected("unreadable") from e
-    kind = sniff(head)
-    if kind == PDF:
-        return Triaged(PDF, _pdf_pages(path, limits), size)
-    if kind in (TIFF, JPEG, PNG):
-        return Triaged(kind, _image_pages(path, limits), size)
+def triage(entry: Entry, limits: Limits) -> Triaged:
+    """Decide whether the inbox entry can be archived; raise :class:`Rejected` with the
+    reason. Everything is read through the entry's descriptor, never by path again."""
+    size = open_file(entry, limits.max_bytes)
+    with entry.reader() as f:
+        head = f.read(2048)
+        kind = sniff(head)
+        if kind == PDF:
+            f.seek(0)
+            return Triaged(PDF, _pdf_pages(f, limits), size)
+        if kind in (TIFF, JPEG, PNG):
+            f.seek(0)
+            return Triaged(kind, _image_pages(f, limits), size)
     raise Rejected("unsupported_type", kind=kind)
 
 
-def _pdf_pages(path: Path, limits: Limits) -> int:
+def _pdf_pages(f: BinaryIO, limits: Limits) -> int:
     try:
-        with pikepdf.open(path) as pdf:
+        with pikepdf.open(f) as pdf:
             n = len(pdf.pages)
             if n == 0:
                 raise Rejected("pdf_damaged", detail="no pages")
@@ -134,11 +113,11 @@ def _pdf_pages(path: Path, limits: Limits) -> int:
         raise Rejected("pdf_damaged", detail="PDF") from e
 
 
-def _image_pages(path: Path, limits: Limits) -> int:
+def _image_pages(f: BinaryIO, limits: Limits) -> int:
     # PIL's bomb guard uses a module global; set it from our limit every time.
     Image.MAX_IMAGE_PIXELS = limits.max_pixels // 2
     try:
-        with Image.open(path) as img:
+        with Image.open(f) as img:
             n = int(getattr(img, "n_frames", 1))
             if n > limits.max_pages:
                 raise Rejected("too_many_pages", pages=n, limit=limits.max_pages)
@@ -154,13 +133,16 @@ def _image_pages(path: Path, limits: Limits) -> int:
         raise Rejected("too_many_pixels", pixels="> " + str(limits.max_pixels),
                        limit=limits.max_pixels) from e
     except (UnidentifiedImageError, OSError, SyntaxError, EOFError, ValueError) as e:
-        raise Rejected("image_damaged", detail=_kind_of(path)) from e
+        raise Rejected("image_damaged", detail=_kind_of(f)) from e
     except (TypeError, KeyError, IndexError, ZeroDivisionError, struct.error) as e:
         # Pillow's TIFF reader raises these on damaged tags ("Missing dimensions"; found
         # by fuzzing): still a damaged image, not a bug in the pipeline.
-        raise Rejected("image_damaged", detail=_kind_of(path)) from e
+        raise Rejected("image_damaged", detail=_kind_of(f)) from e
 
 
-def _kind_of(path: Path) -> str:
+def _kind_of(f: BinaryIO) -> str:
     """What a clerk calls the file (its extension), for a reason they read."""
-    return path.suffix.lstrip(".").upper()[:8] or "?"
+    name = getattr(f, "name", "")
+    if not isinstance(name, str):  # opened from a descriptor: no name to go by
+        return "?"
+    return PurePath(name).suffix.lstrip(".").upper()[:8] or "?"

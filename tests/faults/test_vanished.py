@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 import papervault.ingest.pipeline as pipeline
 from papervault.config.settings import Settings
 from papervault.index.catalog.models import Document, IngestEvent, Job
+from papervault.ingest.inbox import Entry
 from papervault.ingest.pipeline import Stored, Vanished, capture
 from papervault.ingest.runtime import open_runtime
 from tests.conftest import wait_until
@@ -39,8 +40,13 @@ def _delete_after(monkeypatch: pytest.MonkeyPatch, stage: str,
     """Run the real ``stage`` of the pipeline, then delete the file as an operator would."""
     real = getattr(pipeline, stage)
 
-    def stage_then_delete(path: Path, *args: object) -> object:
-        result = real(path, *args)
+    def stage_then_delete(what: object, *args: object) -> object:
+        # The stages get the inbox entry (triage) or its open file (hashing), not a path.
+        if isinstance(what, Entry):
+            path = what.inbox / what.folder / what.name
+        else:
+            path = Path(f"/proc/self/fd/{what.fileno()}").readlink()  # type: ignore[attr-defined]
+        result = real(what, *args)
         if doomed(path):
             path.unlink()
         return result

@@ -15,6 +15,7 @@ from PIL import Image
 
 from papervault.config.settings import LimitSettings
 from papervault.ingest.errors import Rejected
+from papervault.ingest.inbox import locate
 from papervault.ingest.stages.triage import SUPPORTED, Limits, Triaged, sniff, triage
 from tests.factories import write_multipage_pdf
 from tests.fuzz.budget import FUZZ
@@ -48,7 +49,8 @@ def _triage_bytes(folder: Path, data: bytes) -> None:
     f = folder / "dropped.bin"
     f.write_bytes(data)
     try:
-        out = triage(f, LIMITS)
+        with locate(folder, f) as entry:
+            out = triage(entry, LIMITS)
     except Rejected as e:
         assert e.message("zh") and e.message("en")  # a sentence for the clerk, both languages
         return

@@ -126,14 +126,19 @@ def test_each_bad_input_is_quarantined_with_its_reason(
 def test_unreadable_file_is_quarantined(instance: Callable[..., Settings],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Root (as CI runs) reads every file, so the permission answer is forced for this one."""
-    import papervault.ingest.stages.triage as triage_mod
+    import papervault.ingest.inbox as inbox_mod
 
     s = instance()
     rt = open_runtime(s)
     f = write_form(s.inbox / "secret.png", form_lines(), dpi=100)
-    real_access = os.access
-    monkeypatch.setattr(triage_mod.os, "access",
-                        lambda p, mode: False if Path(p) == f else real_access(p, mode))
+    real_open = os.open
+
+    def refuse(p: object, flags: int, *args: object, **kw: object) -> int:
+        if p == f.name and kw.get("dir_fd") is not None:
+            raise PermissionError(13, "Permission denied")
+        return real_open(p, flags, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inbox_mod.os, "open", refuse)
     out = capture(f, rt.capture_context())
     assert isinstance(out, Quarantined) and out.reason_code == "unreadable"
     assert (s.quarantine_dir / "secret.png.error.json").exists()
