@@ -118,10 +118,44 @@ def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False) -> Non
 
         threads = [threading.Thread(target=loop, args=(w,), name=f"ocr-{i}")
                    for i, w in enumerate(workers)]
+        threads.append(threading.Thread(
+            target=_beat_loop, args=(rt, workers[0].name, stop), name="worker-beat"))
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+
+
+BEAT_SECONDS = 15.0
+
+
+def _beat_loop(rt: Runtime, name: str, stop: threading.Event) -> None:
+    """Say this worker process is alive, busy or idle: a row other machines see (/readyz)
+    and a file its own container's healthcheck reads (papervault health worker)."""
+    from papervault.index.catalog import jobs
+
+    beat_file = run_dir(rt.settings) / "worker.json"
+    while True:
+        try:
+            jobs.beat(rt.engine, name)
+            ok = True
+        except Exception:  # a database restart: the next beat tries again
+            log.warning("worker heartbeat could not be recorded", exc_info=True)
+            ok = False
+        write_beat_file(beat_file, {"name": name, "updated": time.time(), "db": ok})
+        if stop.wait(BEAT_SECONDS):
+            break
+    try:
+        jobs.forget_worker(rt.engine, name)
+    except Exception:
+        log.warning("worker heartbeat row not removed", exc_info=True)
+
+
+def write_beat_file(path: Path, data: dict[str, Any]) -> None:
+    """Replace ``path`` atomically, so a healthcheck never reads half a file."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -201,7 +235,8 @@ def _start_web(s: Settings, stop: threading.Event) -> threading.Thread | None:
         return None
     import uvicorn
 
-    config = uvicorn.Config(create_app(s), host=s.web.host, port=s.web.port, log_level="warning")
+    config = uvicorn.Config(create_app(s), host=s.web.host, port=s.web.port, log_level="warning",
+                            proxy_headers=True, forwarded_allow_ips=s.web.forwarded_allow_ips)
     # Run off the main thread, uvicorn leaves signal handling to us (the stop event).
     server = uvicorn.Server(config)
 

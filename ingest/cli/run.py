@@ -140,7 +140,8 @@ def serve(ctx: typer.Context) -> None:
     check_loopback(s)
     with local_s3(s):
         open_runtime(s).engine.dispose()  # schema upgraded before the first request
-        uvicorn.run(create_app(s), host=s.web.host, port=s.web.port, log_level="warning")
+        uvicorn.run(create_app(s), host=s.web.host, port=s.web.port, log_level="warning",
+                    proxy_headers=True, forwarded_allow_ips=s.web.forwarded_allow_ips)
 
 
 def check_loopback(s: Settings) -> None:
