@@ -5,7 +5,9 @@
 #                --build-arg APT_MIRROR=http://<mirror>/debian -t papervault:latest .
 #
 # Debian bookworm, tesseract 5 with Simplified Chinese + English + orientation data, poppler
-# for rendering, Noto CJK for generated cover sheets. Runs as an unprivileged numeric user.
+# for rendering, Noto CJK for generated cover sheets, the PostgreSQL client tools for
+# papervault backup (pg_dump; bookworm's 15 matches the postgres:15 service). Runs as an
+# unprivileged numeric user.
 # No `# syntax=` line: Docker 23+'s built-in frontend suffices, and fetching a frontend
 # image on every build fails where Docker Hub is unreachable.
 
@@ -32,6 +34,7 @@ RUN if [ -n "$APT_MIRROR" ]; then \
  && apt-get install -y --no-install-recommends \
       tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng tesseract-ocr-osd \
       poppler-utils fonts-noto-cjk tini \
+      postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
