@@ -118,12 +118,17 @@ def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False) -> Non
 
         threads = [threading.Thread(target=loop, args=(w,), name=f"ocr-{i}")
                    for i, w in enumerate(workers)]
-        threads.append(threading.Thread(
-            target=_beat_loop, args=(rt, workers[0].name, stop), name="worker-beat"))
+        # Its own stop: with drain the OCR loops end by themselves, not by `stop`.
+        beats_done = threading.Event()
+        beat = threading.Thread(target=_beat_loop, args=(rt, workers[0].name, beats_done),
+                                name="worker-beat")
+        beat.start()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        beats_done.set()
+        beat.join()
 
 
 BEAT_SECONDS = 15.0

@@ -29,7 +29,7 @@ from papervault.index.catalog.db import make_engine
 from papervault.storage.crypto import new_master_keyset
 from papervault.storage.localserver import free_port
 from papervault.storage.objects import S3Location
-from tests.conftest import PG_URL, S3_ACCESS, S3_SECRET, drop_pg, fresh_pg_url, wait_until
+from tests.conftest import PG_URL, S3_ACCESS, S3_SECRET, drop_pg, empty_pg_url, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
@@ -147,7 +147,7 @@ def stack(tmp_path: Path, s3_location: S3Location) -> Iterator[Stack]:
     project.mkdir()
     config = compose_json(project)
     write_secrets(project, config)
-    url = fresh_pg_url()
+    url = empty_pg_url()
     db = url.rsplit("/", 1)[1]
     role = "pvapp_" + secrets.token_hex(4)  # roles are per cluster: one per test run
     try:

@@ -125,10 +125,10 @@ def test_backup_then_restore_into_a_fresh_instance_reads_the_same_documents(
     assert out.stat().st_mode & 0o777 == 0o600
     assert b"primaryKeyId" not in out.read_bytes()  # encrypted, not a plain tar
 
-    from tests.conftest import drop_pg, fresh_pg_url
+    from tests.conftest import drop_pg, empty_pg_url
 
     new_url = f"sqlite:///{tmp_path / 'restored.db'}" if db_url.startswith("sqlite") \
-        else fresh_pg_url()
+        else empty_pg_url()
     home = tmp_path / "restored"
     home.mkdir()
     restored = s.model_copy(update={"home": home, "db": s.db.model_copy(update={"url": new_url})})
