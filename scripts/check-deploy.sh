@@ -14,6 +14,15 @@ for p in $profiles; do
   compose --profile "$p" config -q
   echo "compose: profile $p: $(compose --profile "$p" config --services | tr '\n' ' ')"
 done
+# Every third-party image pinned: a floating tag is how minio/minio:latest froze unnoticed.
+compose --profile '*' config --images | grep -v '^papervault:' | while read -r image; do
+  case "$image" in
+    *:latest|*:latest@*|*:stable|*:stable@*) echo "compose: $image floats: pin it" >&2; exit 1 ;;
+    *:*) ;;
+    *) echo "compose: $image has no tag: pin it" >&2; exit 1 ;;
+  esac
+done
+echo "compose: images pinned: $(compose --profile '*' config --images | sort -u | tr '\n' ' ')"
 "$bin/hadolint" Dockerfile
 echo "hadolint: Dockerfile ok"
 # Every pin in a lock file must satisfy pyproject's ranges (a stale lock after an edit).
