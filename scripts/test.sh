@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/lint.sh
+scripts/check-deploy.sh
 .venv/bin/python -m pytest "$@"

@@ -156,6 +156,16 @@ def fresh_pg_url() -> str:
     return PG_URL.rsplit("/", 1)[0] + "/" + name
 
 
+def empty_pg_url() -> str:
+    """A new, empty database (no schema): for restores, and for a role that must own it all."""
+    name = "pvt_" + uuid.uuid4().hex[:10]
+    admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
 def drop_pg(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")

@@ -46,6 +46,7 @@ class Open(StrEnum):
     PUBLIC = "public"          # no login: the login page itself, static files
     SIGNED_IN = "signed_in"    # any signed-in user: their own account, sign-out, the landing page
     BOOTSTRAP = "bootstrap"    # CLI only: creating an instance (no users exist yet)
+    PROBE = "probe"            # health and metrics probes: nobody is identified at all
 
 
 Rule = Perm | Open
@@ -68,6 +69,10 @@ HOME_PAGES: tuple[tuple[Perm, str], ...] = (
 )
 
 ROUTES: dict[str, Rule] = {
+    # orchestrators and monitoring (index.web.ops): up/down and counts only
+    "GET /healthz": Open.PROBE,
+    "GET /readyz": Open.PROBE,
+    "GET /metrics": Open.PROBE,  # mounted only with web.metrics = true
     # signing in and one's own account
     "GET /login": Open.PUBLIC,
     "POST /login": Open.PUBLIC,
@@ -145,6 +150,13 @@ COMMANDS: dict[str, Rule] = {
     "privacy mask-existing": Perm.KEYS,
     "orphans list": Perm.VERIFY,
     "orphans delete": Perm.OPERATE,
+    # operations: health reads a local heartbeat file and doctor only reads, so neither
+    # needs a user (nor migrates the schema); backup carries the master key: keys holders
+    "health": Open.BOOTSTRAP,
+    "doctor": Open.BOOTSTRAP,
+    "keys new": Open.BOOTSTRAP,
+    "backup": Perm.KEYS,
+    "restore": Open.BOOTSTRAP,  # into an empty index, where no user exists yet
     "users list": Perm.USERS,
     "users add": Perm.USERS,
     "users roles": Perm.USERS,
@@ -210,7 +222,7 @@ class Principal:
 
 def allows(rule: Rule, principal: Principal | None) -> bool:
     """Whether ``principal`` (None: nobody signed in) may pass ``rule``."""
-    if rule is Open.PUBLIC or rule is Open.BOOTSTRAP:
+    if rule in (Open.PUBLIC, Open.BOOTSTRAP, Open.PROBE):
         return True
     if principal is None:
         return False

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from papervault.index.catalog.db import session_scope
-from papervault.index.catalog.models import Job, utcnow
+from papervault.index.catalog.models import Job, WorkerBeat, utcnow
 
 
 @dataclass(frozen=True)
@@ -148,3 +148,30 @@ def requeue(session: Session, *, failed: bool, kind: str = "ocr") -> list[int]:
         .returning(col(Job.document_id))
     )
     return [row[0] for row in session.execute(stmt)]
+
+
+def beat(engine: Engine, worker: str) -> None:
+    """Record that ``worker`` is alive now (idle or busy)."""
+    with session_scope(engine) as s:
+        row = s.get(WorkerBeat, worker)
+        if row is None:
+            s.add(WorkerBeat(name=worker, seen_at=utcnow()))
+        else:
+            row.seen_at = utcnow()
+
+
+def last_beat(engine: Engine) -> datetime | None:
+    """The freshest heartbeat of any worker, or None if none ever beat."""
+    with session_scope(engine) as s:
+        # ORDER BY, not max(): an aggregate loses the column's UTC type on SQLite.
+        stmt = select(col(WorkerBeat.seen_at)).order_by(col(WorkerBeat.seen_at).desc()).limit(1)
+        seen: datetime | None = s.execute(stmt).scalar()
+        return seen
+
+
+def forget_worker(engine: Engine, worker: str) -> None:
+    """On clean shutdown: a stopped worker is not a live one."""
+    with session_scope(engine) as s:
+        row = s.get(WorkerBeat, worker)
+        if row is not None:
+            s.delete(row)

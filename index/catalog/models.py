@@ -121,6 +121,16 @@ class Job(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class WorkerBeat(SQLModel, table=True):
+    """Each OCR worker process's last sign of life, idle or busy: /readyz and
+    papervault doctor ask whether any worker is alive, from any machine."""
+
+    __tablename__ = "worker_beat"
+
+    name: str = Field(primary_key=True, max_length=128)
+    seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class Verification(SQLModel, table=True):
     """One read-back check of a stored object."""
 

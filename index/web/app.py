@@ -42,6 +42,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from papervault.config.errors import BadInput, ConfigError, NotSignedIn, PapervaultError
 from papervault.config.messages import CATALOGUE, Lang, text
 from papervault.config.settings import Settings
+from papervault.config.version import package_version
 from papervault.index.accounts.access import Perm, Principal
 from papervault.index.accounts.anchor import follow_commits
 from papervault.index.accounts.audit import load_audit_key
@@ -140,7 +141,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     if not settings.access.login and not is_loopback(settings.web.host):
         raise ConfigError(detail=text("web_loopback_only", "en", host=settings.web.host))
-    app = FastAPI(title="papervault", version="0.1.0",
+    app = FastAPI(title="papervault", version=package_version(),
                   description="档案检索 / archive search, documents and downloads",
                   dependencies=[Depends(authorize)],
                   # FastAPI's own schema routes skip app dependencies, so they would be open
@@ -170,7 +171,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _routers(app: FastAPI) -> None:
-    from papervault.index.web import admin, api, auth, coverage_routes, pages
+    from papervault.index.web import admin, api, auth, coverage_routes, ops, pages
 
     app.include_router(auth.router)
     app.include_router(api.router)
@@ -179,6 +180,9 @@ def _routers(app: FastAPI) -> None:
     app.include_router(coverage_routes.router)
     app.include_router(admin.router)
     app.include_router(admin.api)
+    app.include_router(ops.router)
+    if app.state.settings.web.metrics:
+        app.include_router(ops.metrics_router)
 
 
 async def _on_overflow(request: Request, exc: Exception) -> Response:

@@ -51,6 +51,9 @@ async def authorize(request: Request) -> None:
     """Identify the caller and apply the route's rule from ``index.access.ROUTES``."""
     key = route_key(request)
     rule = ROUTES.get(key)
+    if rule is Open.PROBE:  # liveness must not wait on the database, nor create sessions
+        request.state.principal = None
+        return
     principal = await run_in_threadpool(_identify, request)
     request.state.principal = principal
     if rule is None:

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
 from papervault.config.errors import PapervaultError
 from papervault.config.messages import Lang
+from papervault.config.version import package_version
 from papervault.ingest.cli import (
     archive,
     audit,
     coverage,
     keys,
     ocr,
+    ops,
     orphans,
     privacy,
     qa,
@@ -34,13 +37,24 @@ app = typer.Typer(help="papervault: 纸质档案数字化归档 / paper files in
                   no_args_is_help=True, pretty_exceptions_enable=False)
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"papervault {package_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(ctx: typer.Context, config: ConfigOpt = None) -> None:
+def _root(
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
+) -> None:
     ctx.obj = State(config)
 
 
 # Top-level commands (papervault init, search, verify, …) merge into the root; groups are named.
-for commands in (run.app, archive.app, registers.app, coverage.app, recovery.app):
+for commands in (run.app, archive.app, registers.app, coverage.app, recovery.app, ops.app):
     app.add_typer(commands)
 app.add_typer(registers.clients, name="clients")
 app.add_typer(registers.paper, name="paper")

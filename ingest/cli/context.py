@@ -41,7 +41,7 @@ class State:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config)
-            setup_logging(self._settings.log_level)
+            setup_logging(self._settings.log_level, self._settings.log.format)
         return self._settings
 
 

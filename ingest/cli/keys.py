@@ -1,7 +1,9 @@
-"""Master keys: status, rotate, retire."""
+"""Master keys: new, status, rotate, retire."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +21,24 @@ from papervault.storage import crypto
 from papervault.storage.keyring import add_primary_key, retire_key
 
 app = typer.Typer(help="主密钥 / master keys", no_args_is_help=True)
+
+
+@app.command("new")
+def keys_new(
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="write here, created 0600 (refuses an existing file)")] = None,
+) -> None:
+    """Make a new master keyset (Tink JSON) for a new instance or Docker secret; to stdout
+    unless --output. Never for an instance that already has one: rotate that instead."""
+    keyset = crypto.new_master_keyset()
+    if output is None:
+        sys.stdout.write(keyset + "\n")
+        return
+    try:
+        crypto.write_master_key_file(output, keyset)
+    except FileExistsError as e:
+        raise BadInput(detail=f"{output} exists: keys rotate changes an existing key") from e
+    err.print(f"已创建 / created: {output} — back it up now (papervault backup)")
 
 
 @app.command("status")

@@ -53,7 +53,7 @@ def set_password(s: Settings, username: str, password: str) -> None:
 @pytest.fixture
 def office(instance: Callable[..., Settings]) -> Iterator[Office]:
     """An instance with login on, one user per role (password PASSWORD) and their tokens."""
-    s = instance(access={"login": True}, web={"host": "0.0.0.0"})
+    s = instance(access={"login": True}, web={"host": "0.0.0.0", "metrics": True})
     engine = make_engine(s.db_url)
     tokens: dict[Role, str] = {}
     with session_scope(engine) as session:
@@ -123,8 +123,10 @@ def test_every_route_has_a_rule_and_every_role_gets_exactly_what_the_matrix_allo
         rule = ROUTES[key]
         anonymous = office.web.request(method, concrete(path), follow_redirects=False)
         verdict = anonymous.headers.get("x-papervault-error")
-        if rule is Open.PUBLIC:
+        if rule in (Open.PUBLIC, Open.PROBE):  # probes: /healthz, /readyz, /metrics
             assert verdict not in ("forbidden", "login_required"), key
+            if rule is Open.PROBE:  # answered, not refused (/readyz: 503 with no worker)
+                assert anonymous.status_code in (200, 503), (key, anonymous.status_code)
         elif method == "GET" and not path.startswith("/api/"):
             assert anonymous.headers["location"].startswith("/login?next="), key
         else:
@@ -133,7 +135,7 @@ def test_every_route_has_a_rule_and_every_role_gets_exactly_what_the_matrix_allo
             r = office.web.request(method, concrete(path), follow_redirects=False,
                                    headers={"Authorization": f"Bearer {token}"})
             principal_perms = permissions(frozenset({role}))
-            allowed = rule in (Open.PUBLIC, Open.SIGNED_IN) or (
+            allowed = rule in (Open.PUBLIC, Open.SIGNED_IN, Open.PROBE) or (
                 isinstance(rule, Perm) and rule in principal_perms)
             verdict = r.headers.get("x-papervault-error")
             if allowed:
