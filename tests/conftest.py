@@ -268,3 +268,12 @@ def bucket_ready(store: ObjectStore) -> bool:
         return True
     except Exception:
         return False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_umask() -> Iterator[None]:
+    """Folders tests make are private, as under ``papervault`` itself (its entry point sets
+    umask 077 first thing; in-process CLI runs never pass through it)."""
+    old = os.umask(0o077)
+    yield
+    os.umask(old)

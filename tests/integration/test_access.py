@@ -481,7 +481,7 @@ def test_a_new_office_as_its_people_would_use_it(
         cfg = write_config(s.model_copy(update={"actor": name}), tmp_path / f"{name}.toml")
         res = CliRunner().invoke(cli_app, ["-c", str(cfg), "show", str(doc_id), "--json"])
         assert res.exit_code == 0, res.output
-        shown = json.loads(res.output)
+        shown = json.loads(res.stdout)  # warnings (a key file mode fixed) go to stderr
         assert shown["sha256"] == sha and ("text" in shown) is sees_text
 
 
