@@ -461,6 +461,27 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
 }
 
 
+def _merge_areas() -> None:
+    """Add each ``config.catalogue`` module's ``TEXT``; a key defined twice is a bug."""
+    import importlib
+    import pkgutil
+
+    from papervault.config import catalogue
+
+    for info in sorted(pkgutil.iter_modules(catalogue.__path__), key=lambda m: m.name):
+        if info.name == "types":
+            continue
+        area = importlib.import_module(f"{catalogue.__name__}.{info.name}")
+        extra: dict[str, dict[Lang, str]] = area.TEXT
+        twice = CATALOGUE.keys() & extra.keys()
+        if twice:
+            raise RuntimeError(f"catalogue keys defined twice ({info.name}): {sorted(twice)}")
+        CATALOGUE.update(extra)
+
+
+_merge_areas()
+
+
 def text(key: str, lang: Lang = "zh", **params: object) -> str:
     """Return the catalogue sentence for ``key`` in ``lang`` with ``params`` filled in."""
     entry = CATALOGUE[key]

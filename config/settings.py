@@ -170,6 +170,8 @@ class WebSettings(BaseModel):
         return list(dict.fromkeys(names))
     # Prometheus metrics at /metrics (no sign-in: keep it on an internal network).
     metrics: bool = False
+    # Pages show times in the office's zone; the index keeps UTC.
+    time_zone: str = "Asia/Shanghai"
 
 
 class LogSettings(BaseModel):

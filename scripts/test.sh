@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/lint.sh
 scripts/check-deploy.sh
+scripts/assets.sh --check  # the served front-end files are exactly what the npm lock installs
 .venv/bin/python -m pytest "$@"

@@ -1,7 +1,7 @@
 """Who may do what: the one permission matrix for the web UI, the REST API and the CLI.
 
 Each web route (``"METHOD /path"``) and each CLI command (``"keys rotate"``) has exactly one
-rule here. The web app checks it in one dependency (``index.web.auth.authorize``), the CLI in
+rule here. The web app checks it in one dependency (``index.web.gate.authorize``), the CLI in
 ``ingest.cli.settings_of``; a route or command without a rule is refused, and the tests walk
 the router and the command tree so a new one without a rule fails them.
 
@@ -69,7 +69,7 @@ HOME_PAGES: tuple[tuple[Perm, str], ...] = (
 )
 
 ROUTES: dict[str, Rule] = {
-    # orchestrators and monitoring (index.web.ops): up/down and counts only
+    # orchestrators and monitoring (index.web.routes.ops): up/down and counts only
     "GET /healthz": Open.PROBE,
     "GET /readyz": Open.PROBE,
     "GET /metrics": Open.PROBE,  # mounted only with web.metrics = true
@@ -209,6 +209,7 @@ class Principal:
     must_change_password: bool = False
     session_id: int | None = None
     token_id: int | None = None
+    display_name: str = ""  # 李娜 beside li.na on every page
 
     def can(self, perm: Perm) -> bool:
         return perm in self.perms

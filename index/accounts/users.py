@@ -73,7 +73,8 @@ def principal_of(user: User, cfg: AccessSettings, via: str, session_id: int | No
                      # have nothing to change.
                      must_change_password=user.must_change_password
                      and user.password_hash is not None,
-                     session_id=session_id, token_id=token_id)
+                     session_id=session_id, token_id=token_id,
+                     display_name=user.display_name or "")
 
 
 def count_users(session: Session) -> int:

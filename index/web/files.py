@@ -19,7 +19,7 @@ from PIL import Image
 from papervault.config.errors import BadInput, NotFound, PapervaultError
 from papervault.index.archive import get_document, stored_file, thumbnails_file
 from papervault.index.catalog.db import session_scope
-from papervault.index.web.app import audit
+from papervault.index.web.deps import audit
 from papervault.storage.errors import IntegrityError
 from papervault.storage.objects import ObjectStore
 

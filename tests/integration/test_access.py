@@ -242,10 +242,12 @@ def test_one_time_password_must_be_changed_and_the_session_is_renewed(
     assert wrong.status_code == 400 and "当前密码不正确" in wrong.text
     r = web.post("/password", data={"current": one_time, "new": PASSWORD, "repeat": PASSWORD,
                                     "csrf": token}, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/?notice=password_changed"
+    assert r.status_code == 303 and r.headers["location"] == "/"
     second = r.cookies.get("pv_session")
     assert second and second != first
-    assert 'id="notice"' in web.get(r.headers["location"]).text
+    landed = web.get(r.headers["location"]).text
+    assert 'id="flash"' in landed and "密码已修改" in landed  # shown once, then gone
+    assert 'id="flash"' not in web.get("/").text
     assert web.get("/api/search?q=x").status_code == 200
     stale = TestClient(web.app, cookies={"pv_session": first})  # type: ignore[arg-type]
     assert stale.get("/api/search?q=x").status_code == 401  # the old session ended

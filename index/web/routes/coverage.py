@@ -3,18 +3,20 @@ records with filters, CSV export and cover sheets for exactly what the filters s
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from papervault.config.errors import BadInput
 from papervault.index.catalog.db import session_scope
 from papervault.index.coverage import qa
 from papervault.index.coverage import report as coverage
+from papervault.index.coverage.coversheets import render as render_sheets
 from papervault.index.coverage.report import FlagFilter
-from papervault.index.web.app import audit, render, ui
+from papervault.index.web.deps import audit
+from papervault.index.web.render import render
 
 router = APIRouter()
 SHOWN = 200
@@ -80,8 +82,6 @@ def flagged_csv(request: Request) -> Response:
 
 @router.get("/coverage/coversheets.pdf", include_in_schema=False)
 def coversheets_pdf(request: Request) -> Response:
-    from papervault.index.coverage.coversheets import render as render_sheets
-
     flt = _filter(request)
     with session_scope(request.app.state.engine) as s:
         records = coverage.sheet_records(s, every=False, flt=flt)
@@ -97,49 +97,3 @@ def coverage_api(request: Request) -> JSONResponse:
     rep, flagged, n, _ = _overview(request, flt, with_qa=False)
     return JSONResponse({**rep.as_dict(), "flagged_total": n,
                          "flagged": [f.as_dict() for f in flagged]})
-
-
-# -- spot checks: the reviewer sees the sampled scans (and only those) and marks them ------
-
-
-def _sampled(session: Any, doc_id: int) -> None:
-    """NotFound unless ``doc_id`` was drawn for a spot check (auditors see no other scans)."""
-    from sqlmodel import select
-
-    from papervault.config.errors import NotFound
-    from papervault.index.coverage.tables import QaCheck
-
-    if session.exec(select(QaCheck).where(QaCheck.document_id == doc_id)).first() is None:
-        raise NotFound(what=f"spot check of document {doc_id}")
-
-
-@router.get("/qa", response_class=HTMLResponse, include_in_schema=False)
-def qa_page(request: Request) -> HTMLResponse:
-    with session_scope(request.app.state.engine) as s:
-        rows = qa.pending(s)
-        rep = qa.report(s)
-    return render(request, "qa.html", {"pending": rows[:50], "n_pending": len(rows),
-                                       "qa": rep})
-
-
-@router.get("/qa/{doc_id}/pages/{page_no}.jpg", include_in_schema=False)
-def qa_page_image(request: Request, doc_id: int, page_no: int, w: int = 800) -> Response:
-    from papervault.index.web import files
-
-    with session_scope(request.app.state.engine) as s:
-        _sampled(s, doc_id)
-        audit(request, s, "qa.view", f"document:{doc_id}", {"page": page_no})
-    return files.thumbnail(request, doc_id, page_no, w)
-
-
-@router.post("/qa/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-def qa_mark(request: Request, doc_id: int, verdict: Annotated[str, Form()],
-            reason: Annotated[str, Form()] = "") -> Response:
-    from fastapi.responses import RedirectResponse
-
-    u = ui(request)
-    with session_scope(request.app.state.engine) as s:
-        _sampled(s, doc_id)
-        qa.mark(s, doc_id, verdict, reason, u.actor)
-        audit(request, s, f"qa.{verdict}", f"document:{doc_id}", {"reason": reason.strip()})
-    return RedirectResponse("/qa", status_code=303)

@@ -1,92 +1,24 @@
-"""The one gate every route passes (:func:`authorize`), sign-in, sign-out, password change
-and one's own API tokens."""
+"""Sign-in, sign-out, password change and one's own API tokens."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from papervault.config.errors import BadInput, Forbidden, NotSignedIn, PapervaultError
+from papervault.config.errors import BadInput, NotSignedIn
 from papervault.config.settings import Settings
 from papervault.index.accounts import users
-from papervault.index.accounts.access import ROUTES, Open, Principal, allows
+from papervault.index.accounts.access import Principal
 from papervault.index.catalog.db import session_scope
-from papervault.index.web.app import audit, render, ui
-from papervault.index.web.security import (
-    CSRF_FIELD,
-    CSRF_HEADER,
-    SAFE_METHODS,
-    SESSION_COOKIE,
-    check_csrf,
-    identify,
-)
+from papervault.index.web.deps import audit, ui
+from papervault.index.web.flash import redirect
+from papervault.index.web.render import render
+from papervault.index.web.schemas import Me
+from papervault.index.web.security import SESSION_COOKIE
 
 router = APIRouter(include_in_schema=False)
-log = logging.getLogger(__name__)
-
-# What a user who must change their password may still open.
-PASSWORD_PENDING_OK = frozenset({"GET /password", "POST /password", "POST /logout",
-                                 "GET /login", "POST /login"})
-
-
-class PasswordChangeRequired(PapervaultError):
-    exit_code = 77
-    http_status = 403
-    key = "password_must_change"
-
-
-def route_key(request: Request) -> str:
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
-    method = "GET" if request.method == "HEAD" else request.method
-    return f"{method} {path}"
-
-
-async def authorize(request: Request) -> None:
-    """Identify the caller and apply the route's rule from ``index.access.ROUTES``."""
-    key = route_key(request)
-    rule = ROUTES.get(key)
-    if rule is Open.PROBE:  # liveness must not wait on the database, nor create sessions
-        request.state.principal = None
-        return
-    principal = await run_in_threadpool(_identify, request)
-    request.state.principal = principal
-    if rule is None:
-        log.error("route %s has no rule in index.access.ROUTES: refused", key)
-        await run_in_threadpool(_denied, request, principal, key, "no rule")
-        raise Forbidden("forbidden", user=principal.username if principal else "-",
-                        roles="-", perm="(no rule)")
-    if rule is not Open.PUBLIC and principal is None:
-        raise NotSignedIn()
-    if principal is not None and principal.must_change_password \
-            and key not in PASSWORD_PENDING_OK:
-        raise PasswordChangeRequired()
-    if not allows(rule, principal):
-        assert principal is not None
-        await run_in_threadpool(_denied, request, principal, key, str(rule))
-        users.require(principal, rule)  # type: ignore[arg-type]  # raises Forbidden
-    if request.method not in SAFE_METHODS and (principal is None or principal.via != "token"):
-        submitted = request.headers.get(CSRF_HEADER)
-        if submitted is None and "form" in request.headers.get("content-type", ""):
-            value = (await request.form()).get(CSRF_FIELD)
-            submitted = value if isinstance(value, str) else None
-        check_csrf(request, submitted)
-
-
-def _identify(request: Request) -> Principal | None:
-    with session_scope(request.app.state.engine) as session:
-        return identify(request, session)
-
-
-def _denied(request: Request, principal: Principal | None, key: str, rule: str) -> None:
-    with session_scope(request.app.state.engine) as session:
-        audit(request, session, "access.denied", key, {"needs": rule},
-              actor=principal.username if principal else "-")
 
 
 # -- sign in and out ---------------------------------------------------------------------
@@ -202,7 +134,7 @@ def change_password(request: Request, current: Annotated[str, Form()],
             audit(request, session, "password.change", f"user:{p.username}")
     except BadInput as e:
         return render(request, "password.html", {"error": e.message(u.lang)}, status_code=400)
-    response = RedirectResponse(p.home() + "?notice=password_changed", status_code=303)
+    response = redirect(p.home(), "notice_password_changed")
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=settings.access.secure_cookies, path="/")
     return response
@@ -244,17 +176,12 @@ def revoke_token(request: Request, token_id: int) -> RedirectResponse:
         user = users.get_user(session, p.username)
         users.revoke_token(session, token_id, owner=user)
         audit(request, session, "token.revoke", f"token:{token_id}")
-    return RedirectResponse("/account", status_code=303)
+    return redirect("/account", "flash_token_revoked")
 
 
-@router.get("/api/me")
-def me(request: Request) -> dict[str, object]:
+@router.get("/api/me", response_model=Me,
+            summary="Who am I: name, roles and permissions")
+def me(request: Request) -> Me:
     p: Principal = request.state.principal
-    return {"username": p.username, "roles": sorted(p.roles), "via": p.via,
-            "permissions": sorted(p.perms)}
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-
+    return Me(username=p.username, roles=sorted(p.roles), via=p.via,
+              permissions=sorted(p.perms))

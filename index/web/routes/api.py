@@ -28,7 +28,8 @@ from papervault.index.archive import result_dict as to_json
 from papervault.index.catalog.db import session_scope
 from papervault.index.search.query import PER_PAGE_MAX, SearchQuery
 from papervault.index.web import files
-from papervault.index.web.app import audit, ui
+from papervault.index.web.deps import audit, ui
+from papervault.index.web.schemas import ClientOut, DocumentOut, SearchResponse
 
 router = APIRouter(prefix="/api", tags=["api"])
 schema = APIRouter(include_in_schema=False)
@@ -50,7 +51,7 @@ def run_search(request: Request, query: SearchQuery) -> Any:
     return result
 
 
-@router.get("/search", summary="Search documents / 检索")
+@router.get("/search", summary="Search documents / 检索", response_model=SearchResponse)
 def api_search(
     request: Request,
     q: Annotated[str, Query(description="words, client ID, 档号; Chinese any length")] = "",
@@ -74,7 +75,8 @@ def api_search(
     return to_json(query, run_search(request, query))
 
 
-@router.get("/documents/{doc_id}", summary="One document with its pages and OCR text")
+@router.get("/documents/{doc_id}", summary="One document with its pages and OCR text",
+            response_model=DocumentOut, response_model_exclude_unset=True)
 def api_document(request: Request, doc_id: int) -> dict[str, Any]:
     state = request.app.state
     with session_scope(state.engine) as session:
@@ -100,7 +102,8 @@ def api_searchable(request: Request, doc_id: int) -> StreamingResponse:
     return files.download(request, doc_id, searchable=True)
 
 
-@router.get("/clients/{client_id}", summary="A client's documents and paper records")
+@router.get("/clients/{client_id}", summary="A client's documents and paper records",
+            response_model=ClientOut, response_model_exclude_unset=True)
 def api_client(request: Request, client_id: str) -> dict[str, Any]:
     state = request.app.state
     with session_scope(state.engine) as session:

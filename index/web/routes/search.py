@@ -13,8 +13,9 @@ from papervault.index.archive import client_view, get_document, pages_of, parse_
 from papervault.index.catalog.db import session_scope
 from papervault.index.search.query import LINK_STATES, SearchQuery
 from papervault.index.web import files
-from papervault.index.web.api import run_search
-from papervault.index.web.app import audit, render
+from papervault.index.web.deps import audit
+from papervault.index.web.render import render
+from papervault.index.web.routes.api import run_search
 
 router = APIRouter(include_in_schema=False)
 FILTERS = ("client_id", "record_no", "department", "doc_type", "link_state", "doc_from",

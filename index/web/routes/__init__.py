@@ -1,0 +1,1 @@
+"""One router module per area; :func:`papervault.index.web.app.create_app` mounts them."""
