@@ -64,6 +64,12 @@ class BadInput(PapervaultError):
     key = "bad_input"
 
 
+class LinkMismatch(BadInput):
+    """A hand link names a 档号 and a client the register says do not belong together."""
+
+    key = "link_mismatch"
+
+
 class NotFound(PapervaultError):
     """The thing asked for does not exist."""
 

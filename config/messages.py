@@ -203,6 +203,17 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "输入有误：{detail}",
         "en": "Invalid input: {detail}",
     },
+    "link_mismatch": {
+        "zh": "档号 {record_no} 在纸质档案登记中属于客户 {owner}，不是 {client_id}：请核对档号或客户编号"
+        "（只填 --record 时自动采用档案登记的客户）。",
+        "en": "Paper record {record_no} belongs to client {owner} in the register, not "
+        "{client_id}: check the 档号 or the client ID (give --record alone to take the "
+        "register's client).",
+    },
+    "link_needs_target": {
+        "zh": "请指定客户编号或档号（或两者）。",
+        "en": "Give a client ID or a 档号 (or both).",
+    },
     "file_vanished": {
         "zh": "文件在存档完成前已从收件箱删除：未存档任何内容，也未隔离。如需存档，请重新放入。",
         "en": "The file was removed from the inbox before it was stored: nothing was archived "

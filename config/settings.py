@@ -21,6 +21,12 @@ CONFIG_ENV = "PAPERVAULT_CONFIG"
 
 DEFAULT_CLIENT_PATTERNS = [r"KH-\d{4}-\d{6}", r"(?<![A-Z0-9])BD\d{10}(?!\d)"]
 DEFAULT_RECORD_PATTERNS = [r"DA-\d{4}-[A-Z]{2,4}-\d{4,6}"]
+# A document's own date (文件日期): the first labelled date found, read with spaces removed
+# (OCR spaces out Chinese). Groups y, m, d; earlier patterns win.
+DEFAULT_DATE_PATTERNS = [
+    r"(?:出险日期|出险时间|事故日期|申请日期|投保日期|签发日期|签署日期|填表日期|报案日期)"
+    r"[:：]?(?P<y>(?:19|20)\d{2})[年./-](?P<m>\d{1,2})[月./-](?P<d>\d{1,2})",
+]
 
 
 def available_cpus() -> int:
@@ -133,8 +139,9 @@ class CryptoSettings(BaseModel):
 class LinkSettings(BaseModel):
     client_patterns: list[str] = DEFAULT_CLIENT_PATTERNS
     record_patterns: list[str] = DEFAULT_RECORD_PATTERNS
+    date_patterns: list[str] = DEFAULT_DATE_PATTERNS
 
-    @field_validator("client_patterns", "record_patterns")
+    @field_validator("client_patterns", "record_patterns", "date_patterns")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
         # Refused at start-up, not when the first document reaches the linker.
@@ -143,6 +150,14 @@ class LinkSettings(BaseModel):
                 re.compile(p)
             except re.error as e:
                 raise ValueError(f"{p!r} is not a regular expression ({e})") from e
+        return patterns
+
+    @field_validator("date_patterns")
+    @classmethod
+    def _has_date_groups(cls, patterns: list[str]) -> list[str]:
+        for p in patterns:
+            if not {"y", "m", "d"} <= set(re.compile(p).groupindex):
+                raise ValueError(f"{p!r} needs the groups (?P<y>…), (?P<m>…) and (?P<d>…)")
         return patterns
 
 

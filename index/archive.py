@@ -8,7 +8,7 @@ cannot drift apart.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ from papervault.config.errors import NotFound
 from papervault.config.settings import Settings
 from papervault.index.accounts.audit import load_audit_key, record
 from papervault.index.catalog.models import Client, Document, Page, PaperRecord
+from papervault.index.registers.parties import mentioning
 from papervault.index.search.query import Hit, SearchQuery, SearchResult
 from papervault.storage.crypto import WrappedKey
 
@@ -67,8 +68,10 @@ def pages_of(session: Session, doc_id: int) -> list[Page]:
         select(Page).where(Page.document_id == doc_id).order_by(col(Page.page_no))))
 
 
-def document_dict(doc: Document, pages: list[Page] | None = None) -> dict[str, Any]:
-    """The document as JSON-ready data (no keys, no object names)."""
+def document_dict(doc: Document, pages: list[Page] | None = None,
+                  parties: list[str] | None = None) -> dict[str, Any]:
+    """The document as JSON-ready data (no keys, no object names); ``parties``: the other
+    registered clients it names (:func:`index.registers.parties.parties_of`)."""
     out: dict[str, Any] = {
         "id": doc.id, "original_name": doc.original_name, "media_type": doc.media_type,
         "size": doc.size, "sha256": doc.sha256, "page_count": doc.page_count,
@@ -79,6 +82,8 @@ def document_dict(doc: Document, pages: list[Page] | None = None) -> dict[str, A
         "has_searchable_pdf": bool(doc.searchable_object_name),
         "warnings": json.loads(doc.warnings or "[]"),
     }
+    if parties is not None:
+        out["parties"] = parties
     if pages is not None:
         out["pages"] = [{"page_no": p.page_no, "text": p.text, "confidence": p.confidence,
                          "source": p.source, "failure": p.failure} for p in pages]
@@ -112,6 +117,8 @@ class ClientView:
     client: Client | None
     documents: list[Document]
     records: list[PaperRecord]
+    # Documents naming this client as a party (投保人, 被保险人 …) but linked elsewhere.
+    mentioned: list[Document] = field(default_factory=list)
 
 
 def client_view(session: Session, client_id: str) -> ClientView:
@@ -122,9 +129,10 @@ def client_view(session: Session, client_id: str) -> ClientView:
                              .order_by(col(Document.ingested_at).desc())))
     records = list(session.exec(select(PaperRecord).where(PaperRecord.client_id == client_id)
                                 .order_by(col(PaperRecord.record_no))))
-    if client is None and not docs and not records:
+    mentioned = mentioning(session, client_id)
+    if client is None and not docs and not records and not mentioned:
         raise NotFound(what=f"client {client_id}")
-    return ClientView(client_id, client, docs, records)
+    return ClientView(client_id, client, docs, records, mentioned)
 
 
 def client_dict(view: ClientView) -> dict[str, Any]:
@@ -135,6 +143,7 @@ def client_dict(view: ClientView) -> dict[str, Any]:
         "department": c.department if c else None,
         "policy_numbers": c.policy_numbers.split() if c and c.policy_numbers else [],
         "documents": [document_dict(d) for d in view.documents],
+        "mentioned_in": [document_dict(d) for d in view.mentioned],
         "paper_records": [
             {"record_no": r.record_no, "title": r.title, "department": r.department,
              "year": r.year, "room": r.room, "shelf": r.shelf, "box": r.box}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -20,6 +21,7 @@ from papervault.index.catalog import documents
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document
 from papervault.index.registers import linking as link
+from papervault.index.registers import metadata, parties
 from papervault.index.search.query import documents_with
 from papervault.index.text import fold_id
 
@@ -46,26 +48,35 @@ def relink(engine: Engine, s: Settings, values: Iterable[str]) -> Relinked:
         if hit:
             ids.update(i for i in session.exec(select(Document.id).where(
                 col(Document.source_folder).in_(hit))) if i is not None)
+        # Linked already (by hand, say) to a record or client in this import.
+        ids.update(i for i in session.exec(select(Document.id).where(
+            or_(col(Document.record_no).in_(wanted), col(Document.client_id).in_(wanted))))
+            if i is not None)
     clients = link.compile_patterns(s.link.client_patterns)
     records = link.compile_patterns(s.link.record_patterns)
+    dates = metadata.compile_dates(s.link.date_patterns)
     changed = 0
     for doc_id in sorted(ids):
         with session_scope(engine) as session:
             # Locked (PostgreSQL) so a hand link made meanwhile is seen, not overwritten.
             doc = session.get(Document, doc_id, with_for_update=True)
             if doc is None or doc.state not in ("indexed", "partly_read") \
-                    or doc.link_source in KEEP \
                     or doc.link_state == "split":
+                continue
+            if doc.link_source in KEEP:  # the link stands; its record's row may be new
+                metadata.apply_record_metadata(session, doc, dates)
                 continue
             decision = link.decide_document(
                 doc.original_name, doc.source_folder, doc.text, clients, records,
                 lambda v: documents.client_for(session, v),
                 lambda v: documents.record_owner(session, v))
-            if (decision.state, decision.client_id, decision.record_no) == (
+            if (decision.state, decision.client_id, decision.record_no) != (
                     doc.link_state, doc.client_id, doc.record_no):
-                continue
-            decision.apply_to(doc)
+                decision.apply_to(doc)
+                changed += 1
             doc.candidates = decision.candidate_text
             session.add(doc)
-            changed += 1
+            # A newly registered client may be a party even where the link stays as it was.
+            parties.save_mentions(session, doc, decision)
+            metadata.apply_record_metadata(session, doc, dates)
     return Relinked(len(ids), changed)

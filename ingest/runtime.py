@@ -64,6 +64,7 @@ class Runtime:
             lease_seconds=o.lease_seconds, max_attempts=o.max_attempts,
             client_patterns=tuple(self.settings.link.client_patterns),
             record_patterns=tuple(self.settings.link.record_patterns),
+            date_patterns=tuple(self.settings.link.date_patterns),
             private_dir=self.settings.staging_dir / "ocr",
             min_dpi_warning=o.min_dpi_warning, low_confidence_warning=o.low_confidence_warning,
             pi_key=pi_key(self.settings), max_pixels=self.settings.limits.max_pixels,

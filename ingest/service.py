@@ -15,12 +15,14 @@ from typing import Any
 from rich.progress import Progress
 from sqlmodel import col, select
 
-from papervault.config.errors import ConfigError, NotFound, TransientError
+from papervault.config.errors import ConfigError, TransientError
 from papervault.config.settings import Settings
 from papervault.index.catalog import jobs
 from papervault.index.catalog.db import session_scope
-from papervault.index.catalog.models import Client, Document
+from papervault.index.catalog.models import Document
 from papervault.index.catalog.status import status
+from papervault.index.registers import review
+from papervault.index.registers.metadata import compile_dates
 from papervault.ingest.daemon import Capturer, walk_inbox
 from papervault.ingest.pipeline import Outcome, capture
 from papervault.ingest.runtime import Runtime, audit_key, local_s3, open_runtime, run_dir
@@ -308,25 +310,14 @@ def unlinked(s: Settings) -> list[dict[str, Any]]:
             select(Document).where(col(Document.link_state).in_(["unlinked", "ambiguous"]))
             .order_by(col(Document.id))
         ).all()
-        return [{"id": d.id, "link_state": d.link_state, "original_name": d.original_name,
-                 "candidates": d.candidates, "ingested_at": d.ingested_at} for d in docs]
+        return [review.review_item(session, d) for d in docs]
 
 
-def link_by_hand(s: Settings, doc_id: int, client_id: str) -> None:
-    from papervault.index.accounts import audit
-
+def hand_link(s: Settings, doc_id: int, client_id: str | None,
+              record_no: str | None) -> review.HandLink:
+    """Link a document by hand (client, 档号 or both), audited, with its metadata."""
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        doc = session.get(Document, doc_id)
-        if doc is None:
-            raise NotFound(what=f"document {doc_id}")
-        client = session.get(Client, client_id.upper())
-        if client is None:
-            raise NotFound(what=f"client {client_id}")
-        before = doc.client_id
-        doc.client_id = client.client_id
-        doc.link_state = "linked"
-        doc.link_source = "manual"
-        session.add(doc)
-        audit.record(session, audit_key(s), s.actor, "link", f"document:{doc_id}",
-                     {"from": before, "to": client.client_id})
+        return review.link_by_hand(session, doc_id, client_id, record_no,
+                                   audit_key=audit_key(s), actor=s.actor,
+                                   dates=compile_dates(s.link.date_patterns))

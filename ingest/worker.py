@@ -23,11 +23,13 @@ from sqlmodel import Session, col, delete
 
 from papervault.config.errors import PapervaultError, TransientError
 from papervault.config.messages import pair
+from papervault.config.settings import DEFAULT_DATE_PATTERNS
 from papervault.index.accounts import privacy
 from papervault.index.catalog import documents, jobs
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document, Page, utcnow
 from papervault.index.registers import linking as link
+from papervault.index.registers import metadata, parties
 from papervault.ingest.pagepool import PagePool, process_factory, run_pages
 from papervault.ingest.stages import barcodes, quality, split, thumbs
 from papervault.ingest.stages.ocr import PageResult, PageTask
@@ -59,6 +61,7 @@ class WorkerConfig:
     max_pixels: int = 200_000_000  # of one rendered page
     page_memory_mb: int = 3072  # RLIMIT_AS of a page process and the tools it runs
     crash_token: str | None = None  # tests only: see PageTask.crash_token
+    date_patterns: tuple[str, ...] = tuple(DEFAULT_DATE_PATTERNS)
 
 
 def worker_name() -> str:
@@ -133,6 +136,7 @@ class Worker:
         self.name = worker_name()
         self.client_patterns = link.compile_patterns(cfg.client_patterns)
         self.record_patterns = link.compile_patterns(cfg.record_patterns)
+        self.date_patterns = metadata.compile_dates(cfg.date_patterns)
 
     def run_once(self) -> bool:
         """Claim and process one job; False when the queue is empty."""
@@ -290,6 +294,8 @@ class Worker:
             if row.link_source != "manual":
                 decision.apply_to(row)
             row.candidates = decision.candidate_text
+            parties.save_mentions(s, row, decision)
+            metadata.apply_record_metadata(s, row, self.date_patterns)
             row.searchable_object_name = name
             row.searchable_wrapped_key = wrapped.blob
             row.searchable_key_id = wrapped.key_id

@@ -49,7 +49,10 @@ class Document(SQLModel, table=True):
     record_no: str | None = Field(default=None, max_length=64, index=True)
     department: str | None = Field(default=None, max_length=128, index=True)
     doc_type: str | None = Field(default=None, max_length=64, index=True)
+    # Who set doc_type: manual > record (题名) > coversheet > keyword (index.registers.metadata)
+    doc_type_source: str | None = Field(default=None, max_length=16)
     doc_date: date | None = Field(default=None, index=True)
+    doc_date_source: str | None = Field(default=None, max_length=16)  # text | record
     ingested_at: datetime = Field(default_factory=utcnow, index=True)
     ocr_at: datetime | None = None
     verify_state: str = Field(default="unverified", max_length=16, index=True)
@@ -57,6 +60,24 @@ class Document(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     candidates: str = Field(default="", max_length=2048)
     warnings: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+
+
+class DocumentMention(SQLModel, table=True):
+    """A registered client or 档号 found on a document that its link does not carry.
+
+    kind ``client``: a mentioned party (a form names 投保人, 被保险人, 受益人 — several may be
+    clients); the client filter and the party's client page find the document through it.
+    kind ``record``: a registered 档号 on a document still waiting for review, so coverage
+    can tell "scanned, awaiting review" from "no scan"."""
+
+    __tablename__ = "document_mention"
+    __table_args__ = (UniqueConstraint("document_id", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    kind: str = Field(max_length=8)  # client | record
+    value: str = Field(max_length=64, index=True)
+    source: str = Field(default="", max_length=32)
 
 
 class Page(SQLModel, table=True):

@@ -19,11 +19,12 @@ from sqlmodel import Session, col, func, select
 
 from papervault.config.errors import PapervaultError
 from papervault.index import csvcells
-from papervault.index.catalog.models import Document, PaperRecord, Verification
+from papervault.index.catalog.models import Document, DocumentMention, PaperRecord, Verification
 from papervault.index.coverage.sql import FILL_ALL, FILL_SOME
 from papervault.index.coverage.tables import (
     FAILED,
     NONE,
+    REVIEW,
     STATE_NAMES,
     VERIFIED,
     CoverageDirty,
@@ -66,10 +67,11 @@ class Tally:
     stored: int = 0
     verified: int = 0
     failed: int = 0
+    review: int = 0  # scanned and verified, waiting for its link to be confirmed
 
     @property
     def total(self) -> int:
-        return self.none + self.stored + self.verified + self.failed
+        return self.none + self.stored + self.verified + self.failed + self.review
 
     @property
     def percent(self) -> float:
@@ -82,7 +84,27 @@ class Tally:
 
     def as_dict(self) -> dict[str, Any]:
         return {"total": self.total, "none": self.none, "stored": self.stored,
-                "verified": self.verified, "failed": self.failed, "percent": self.percent}
+                "verified": self.verified, "failed": self.failed, "review": self.review,
+                "percent": self.percent}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """DA/T 31's catalogue↔image check: every register row has its images, every image
+    its register row, and the page counts agree where the register gives one."""
+
+    rows_without_images: int = 0  # records with no scan at all (none)
+    images_without_row: int = 0  # read documents linked to no registered 档号
+    page_mismatch: int = 0  # records whose scans' pages differ from the register's count
+
+    @property
+    def ok(self) -> bool:
+        return not (self.rows_without_images or self.images_without_row or self.page_mismatch)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows_without_images": self.rows_without_images,
+                "images_without_row": self.images_without_row,
+                "page_mismatch": self.page_mismatch, "ok": self.ok}
 
 
 @dataclass
@@ -91,12 +113,14 @@ class Report:
     by_department: dict[str, Tally] = field(default_factory=dict)
     by_year: dict[str, Tally] = field(default_factory=dict)
     by_department_year: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    catalogue: Catalogue = field(default_factory=Catalogue)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "totals": self.totals.as_dict(),
             "by_department": {k: v.as_dict() for k, v in sorted(self.by_department.items())},
             "by_year": {k: v.as_dict() for k, v in sorted(self.by_year.items())},
+            "catalogue": self.catalogue.as_dict(),
         }
 
 
@@ -114,7 +138,31 @@ def report(session: Session) -> Report:
         rep.by_department.setdefault(d, Tally()).add(code, n)
         rep.by_year.setdefault(y, Tally()).add(code, n)
         rep.by_department_year.setdefault((d, y), Tally()).add(code, n)
+    rep.catalogue = catalogue(session, rep.totals.none)
     return rep
+
+
+# Read documents that are an image of some paper file: batches split by cover sheets are
+# counted through their parts, and a part always carries its 档号.
+_IMAGES_WITHOUT_ROW = (
+    "SELECT count(*) FROM document d WHERE d.state IN ('indexed', 'partly_read')"
+    " AND d.link_state <> 'split' AND (d.record_no IS NULL"
+    " OR NOT EXISTS (SELECT 1 FROM paperrecord r WHERE r.record_no = d.record_no))"
+)
+_PAGE_MISMATCH = (
+    "SELECT count(*) FROM paperrecord r WHERE r.expected_pages IS NOT NULL"
+    " AND EXISTS (SELECT 1 FROM document d WHERE d.record_no = r.record_no)"
+    " AND r.expected_pages <> (SELECT COALESCE(SUM(d.page_count), 0) FROM document d"
+    " WHERE d.record_no = r.record_no AND d.link_state <> 'split')"
+)
+
+
+def catalogue(session: Session, rows_without_images: int) -> Catalogue:
+    """The catalogue↔image check's three counts (``rows_without_images`` is the report's
+    "none" total, already counted)."""
+    images = session.execute(text(_IMAGES_WITHOUT_ROW)).scalar_one()
+    pages = session.execute(text(_PAGE_MISMATCH)).scalar_one()
+    return Catalogue(rows_without_images, int(images), int(pages))
 
 
 @dataclass(frozen=True)
@@ -200,6 +248,15 @@ def _describe(session: Session, rows: list[tuple[str, int]]) -> Iterator[Flagged
     for d in session.exec(select(Document).where(col(Document.record_no).in_(nos))
                           .order_by(col(Document.id))):
         docs.setdefault(d.record_no or "", []).append(d)
+    waiting = [no for no, code in rows if code == REVIEW]
+    if waiting:  # the scans that name these 档号 but wait for review
+        for no, doc_id in session.exec(
+                select(DocumentMention.value, DocumentMention.document_id).where(
+                    col(DocumentMention.kind) == "record",
+                    col(DocumentMention.value).in_(waiting))):
+            scan = session.get(Document, doc_id)
+            if scan is not None:
+                docs.setdefault(no, []).append(scan)
     qa = _qa_failures(session, [d.id for ds in docs.values() for d in ds if d.id is not None])
     for no, code in rows:
         rec = recs.get(no)
@@ -225,6 +282,9 @@ def _reason(session: Session, code: int, docs: list[Document], qa: dict[int, str
     """Why the record is flagged, in words a clerk can act on."""
     if code == NONE:
         return "no scan / 未扫描"
+    if code == REVIEW:
+        ids = ", ".join(str(d.id) for d in docs)
+        return f"scanned, awaiting review / 已扫描，待核实关联 (doc {ids})"
     if code != FAILED:
         return "stored, not yet verified / 已存储，待校验"
     parts: list[str] = []
@@ -270,6 +330,8 @@ def sheet_records(session: Session, every: bool, record_nos: tuple[str, ...] = (
     f = flt or FlagFilter()
     stmt2 = _where(select(RecordState.record_no), FlagFilter(f.state, f.department, f.year,
                                                              record_nos))
+    # A scan waiting for review is a scan: a cover sheet would have the paper scanned twice.
+    stmt2 = stmt2.where(col(RecordState.code) != REVIEW)
     nos = list(session.exec(stmt2.order_by(col(RecordState.record_no))))
     recs: dict[str, PaperRecord] = {}
     for i in range(0, len(nos), CHUNK):

@@ -1,10 +1,11 @@
 """The one definition of a paper record's coverage code, as SQL both databases run.
 
-Codes (see :mod:`index.coverage_models`): 0 none, 1 verified, 2 stored but not yet
-verified, 3 failed. A record takes the worst code of its documents, so one damaged part
-flags the whole file. A failed document (checksum/readback failure or a failed spot check)
-stops counting once a newer, not-failed document for the same record exists: that is the
-re-scan which replaces it.
+Codes (see :mod:`index.coverage.tables`): 0 none, 1 verified, 2 stored but not yet
+verified, 3 failed, 4 scanned and verified but awaiting review (no document carries the
+档号 yet; one waiting for review names it). A record takes the worst code of its
+documents, so one damaged part flags the whole file. A failed document (checksum/readback
+failure or a failed spot check) stops counting once a newer, not-failed document for the
+same record exists: that is the re-scan which replaces it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,21 @@ _REPLACED = (
     "AND NOT " + _FAILED.format(d="n") + ")"
 )
 
+# No document carries the 档号, but one waiting for review names it (two 档号 on one form,
+# say): the paper file is scanned, so "no scan" would print a cover sheet for it again.
+_AWAITING = (
+    "(SELECT MAX(CASE WHEN d.verify_state = 'verified' THEN 4"
+    " WHEN d.verify_state = 'failed' THEN 0 ELSE 2 END)"
+    " FROM document_mention m JOIN document d ON d.id = m.document_id"
+    " WHERE m.kind = 'record' AND m.value = r.record_no"
+    " AND d.link_state IN ('ambiguous', 'unlinked'))"
+)
+
 RECORD_CODE = (
     "COALESCE((SELECT MAX(CASE"
     f" WHEN {_FAILED.format(d='d')} THEN (CASE WHEN {_REPLACED} THEN 0 ELSE 3 END)"
     " WHEN d.verify_state = 'verified' THEN 1 ELSE 2 END)"
-    " FROM document d WHERE d.record_no = r.record_no), 0)"
+    f" FROM document d WHERE d.record_no = r.record_no), {_AWAITING}, 0)"
 )
 
 _SELECT = f"SELECT r.record_no, r.department, r.year, {RECORD_CODE} FROM paperrecord r"

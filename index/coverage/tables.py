@@ -15,8 +15,10 @@ from sqlmodel import Field, SQLModel
 from papervault.index.catalog.models import utcnow
 
 # Coverage codes, ordered so that the worst document of a record wins under max().
-NONE, VERIFIED, STORED, FAILED = 0, 1, 2, 3
-STATE_NAMES = {NONE: "none", VERIFIED: "verified", STORED: "stored", FAILED: "failed"}
+# REVIEW only ever comes from documents that do not carry the 档号 (see coverage.sql).
+NONE, VERIFIED, STORED, FAILED, REVIEW = 0, 1, 2, 3, 4
+STATE_NAMES = {NONE: "none", VERIFIED: "verified", STORED: "stored", FAILED: "failed",
+               REVIEW: "review"}
 
 
 class RecordState(SQLModel, table=True):

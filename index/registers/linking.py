@@ -3,7 +3,8 @@ the link. Pure functions: the register look-ups are passed in.
 
 Chinese text has no word boundaries, so patterns are matched anywhere (``保单号ABC123号``)
 after folding full-width forms; then only IDs that exist in the registers count.
-A document is linked only when exactly one client results; otherwise it waits for review.
+One registered 档号 decides the link (record first); without one a document is linked only
+when exactly one client results; otherwise it waits for review.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ class LinkDecision:
     record_no: str | None
     source: str | None
     candidates: tuple[str, ...]
+    # Registered clients named on the document besides the one it is linked to (投保人,
+    # 被保险人, 受益人 …): kept as mentioned parties, so the client filter finds them too.
+    parties: tuple[str, ...] = ()
+    # Registered 档号 found on a document left for review: its scan exists, unconfirmed.
+    records_seen: tuple[str, ...] = ()
 
     def apply_to(self, doc: Any) -> None:
         """Set a document's link to this decision."""
@@ -80,7 +86,13 @@ def decide(
     client_exists: Callable[[str], str | None],
     record_client: Callable[[str], str | None | bool],
 ) -> LinkDecision:
-    """Link when the registered IDs found point at exactly one client; never guess.
+    """Record first: one registered 档号 links its record and the record's client; never guess.
+
+    An insurance form names several parties, all of whom may be registered clients, but a
+    paper file has one 档号 and the register says whose file it is. So one registered 档号
+    decides, and the other registered clients become mentioned parties. Without one, the
+    document links only when the IDs found point at exactly one client; two different
+    registered 档号 go to review.
 
     ``client_exists`` maps an ID or policy number to its client ID (None if unknown);
     ``record_client`` maps a 档号 to its client ID, ``True`` for a known record with no
@@ -88,6 +100,7 @@ def decide(
     """
     clients: dict[str, str] = {}
     records: dict[str, str] = {}
+    owners: dict[str, str | None] = {}
     for hit in client_hits:
         cid = client_exists(hit.value)
         if cid is not None:
@@ -97,15 +110,18 @@ def decide(
         if owner is None:
             continue
         records.setdefault(hit.value, hit.source)
-        if isinstance(owner, str):
-            clients.setdefault(owner, hit.source)
-    candidates = tuple(sorted(clients)) + tuple(sorted(records))
-    record_no = next(iter(records)) if len(records) == 1 else None
-    if len(clients) == 1 and len(records) <= 1:
-        cid, source = next(iter(clients.items()))
-        return LinkDecision("linked", cid, record_no, source, candidates)
-    if not clients and len(records) == 1:
+        owners.setdefault(hit.value, owner if isinstance(owner, str) else None)
+    every = tuple(sorted(set(clients) | {o for o in owners.values() if o}))
+    candidates = every + tuple(sorted(records))
+    if len(records) == 1:
         rec, source = next(iter(records.items()))
-        return LinkDecision("linked", None, rec, source, candidates)
+        owner = owners[rec]
+        if owner is None and len(clients) == 1:  # a record the register gives no client
+            owner = next(iter(clients))
+        parties = tuple(c for c in every if c != owner)
+        return LinkDecision("linked", owner, rec, source, candidates, parties)
+    if not records and len(clients) == 1:
+        cid, source = next(iter(clients.items()))
+        return LinkDecision("linked", cid, None, source, candidates)
     state = "unlinked" if not clients and not records else "ambiguous"
-    return LinkDecision(state, None, None, None, candidates)
+    return LinkDecision(state, None, None, None, candidates, every, tuple(sorted(records)))

@@ -134,6 +134,9 @@ def _where(query: SearchQuery) -> tuple[list[str], dict[str, object]]:
         if value:
             clauses.append(f"d.{name} = :{name}")
             params[name] = value.strip()
+    if query.client_id:  # a form names several parties: each one's filter finds it
+        clauses[0] = ("(d.client_id = :client_id OR d.id IN (SELECT dm.document_id FROM "
+                      "document_mention dm WHERE dm.kind = 'client' AND dm.value = :client_id))")
     for name, column, op in (("doc_from", "doc_date", ">="), ("doc_to", "doc_date", "<="),
                              ("ingested_from", "ingested_at", ">="),
                              ("ingested_to", "ingested_at", "<")):

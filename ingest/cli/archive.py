@@ -22,6 +22,7 @@ from papervault.index.archive import (
     stored_file,
 )
 from papervault.index.catalog.db import session_scope
+from papervault.index.registers.parties import parties_of
 from papervault.index.search.query import SearchQuery
 from papervault.ingest.cli.context import emit_json, out, principal_of, settings_of
 from papervault.ingest.runtime import local_s3, open_runtime, pi_key
@@ -91,7 +92,8 @@ def show(
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
         doc = get_document(session, doc_id)
-        data = document_dict(doc, pages_of(session, doc_id) if content else None)
+        data = document_dict(doc, pages_of(session, doc_id) if content else None,
+                             parties_of(session, doc_id))
         Auditor(s).record(session, s.actor, "view", f"document:{doc_id}",
                           {"client_id": doc.client_id})
     if as_json:

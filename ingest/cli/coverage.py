@@ -121,12 +121,18 @@ def _print_report(rep: coverage.Report, flagged: list[coverage.Flagged], n: int,
     if not t.total:
         out.print(text("register_empty", lang))
     out.print(f"纸质档案 records: {t.total}   已校验 verified: {t.verified} ({t.percent}%)   "
-              f"待校验 stored: {t.stored}   未扫描 none: {t.none}   失败 failed: {t.failed}")
+              f"待校验 stored: {t.stored}   待核实 review: {t.review}   未扫描 none: {t.none}   "
+              f"失败 failed: {t.failed}")
+    c = rep.catalogue
+    out.print(f"目录与图像核对 catalogue↔images (DA/T 31): "
+              f"{'一致 ok' if c.ok else '不一致 mismatch'} — 无图像的条目 rows without images: "
+              f"{c.rows_without_images}   无条目的图像 images without a row: "
+              f"{c.images_without_row}   页数不符 page count differs: {c.page_mismatch}")
     for title, groups in (("部门 department", rep.by_department), ("年度 year", rep.by_year)):
         out.print(f"\n{title}")
         for k, g in sorted(groups.items()):
             out.print(f"  {k:<12} {g.verified:>7}/{g.total:<7} {g.percent:>6}%  "
-                      f"none={g.none} stored={g.stored} failed={g.failed}")
+                      f"none={g.none} stored={g.stored} review={g.review} failed={g.failed}")
     out.print(f"\n需处理 flagged: {n}")
     for f in flagged:
         out.print(f"  {f.record_no:<22} {f.state:<8} {f.location:<24} {f.client_id or '-'}  "

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from papervault.config.errors import BadInput
 from papervault.config.messages import text
 from papervault.config.settings import Settings
 from papervault.index.accounts import audit
@@ -22,7 +23,7 @@ from papervault.index.registers.tables import (
 from papervault.ingest.cli.context import InputFile, emit_json, err, out, settings_of
 from papervault.ingest.relink import relink
 from papervault.ingest.runtime import audit_key, open_runtime
-from papervault.ingest.service import link_by_hand, unlinked
+from papervault.ingest.service import hand_link, unlinked
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -80,22 +81,31 @@ def paper_import(ctx: typer.Context, file: InputFile) -> None:
 @app.command()
 def review(
     ctx: typer.Context,
-    link: Annotated[tuple[int, str] | None, typer.Option(help="DOC_ID CLIENT_ID")] = None,
+    link: Annotated[int | None, typer.Option(help="DOC_ID: link this document by hand")] = None,
+    client: Annotated[str | None, typer.Option(help="client ID for --link")] = None,
+    record: Annotated[str | None, typer.Option(
+        help="档号 for --link (its client is taken from the paper register)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """List documents waiting for a client link, or link one by hand with --link."""
+    """List documents waiting for a link, or link one by hand:
+    --link DOC --client ID and/or --record 档号."""
 
     s = settings_of(ctx)
     if link is not None:
-        link_by_hand(s, link[0], link[1])
-        out.print(f"已关联 / linked: {link[0]} → {link[1]}")
+        done = hand_link(s, link, client, record)
+        out.print(f"已关联 / linked: {done.document_id} → {done.client_id or '-'}"
+                  f"  档号 {done.record_no or '-'}")
         return
+    if client is not None or record is not None:
+        raise BadInput(detail="--client/--record need --link DOC_ID")
     rows = unlinked(s)
     if as_json:
         for r in rows:
             emit_json(r)
         return
     for r in rows:
+        found = " ".join(f"{x['record_no']}→{x['client_id'] or '-'}" for x in r["records"])
         out.print(f"{r['id']:>6}  {r['link_state']:<9} {r['original_name']}  "
-                  f"candidates: {r['candidates'] or '-'}")
+                  f"candidates: {r['candidates'] or '-'}"
+                  + (f"  档号: {found}" if found else ""))
     out.print(f"待处理 / waiting: {len(rows)}")

@@ -24,6 +24,7 @@ from papervault.index.catalog import documents
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document, Page, PaperRecord, Verification, utcnow
 from papervault.index.coverage.coversheets import SheetPayload
+from papervault.index.registers import metadata
 from papervault.ingest.stages import quality
 from papervault.ingest.stages.ocr import PageResult
 from papervault.ingest.stages.searchable_pdf import assemble
@@ -159,6 +160,7 @@ def _child(engine: Engine, store: ObjectStore, parent: Document, original: Path,
         )
         documents.add_document(s, child, ocr=False)
         assert child.id is not None
+        metadata.apply_record_metadata(s, child)
         s.add(Verification(document_id=child.id, object_name=obj.name, at=now, ok=True,
                            detail="split from batch"))
         for n, p in enumerate(pages, start=1):

@@ -84,8 +84,14 @@ def test_decide_never_guesses(clients: list[str], records: list[str],
     d = decide([Found(c, "text") for c in clients], [Found(r, "text") for r in records],
                owners.get, lambda r: known.get(r, True if r.endswith("1") else None))
     assert d.state in ("linked", "unlinked", "ambiguous")
+    registered = {r for r in records if known.get(r, True if r.endswith("1") else None)}
     if d.state == "linked":
         assert d.client_id is not None or d.record_no is not None
-        assert len({c for c in d.candidates if re.fullmatch(r"KH-\d{4}-\d{6}", c)}) <= 1
+        if d.record_no is None:  # no 档号: exactly one client, no guessing among several
+            assert len({c for c in d.candidates if re.fullmatch(r"KH-\d{4}-\d{6}", c)}) <= 1
+        else:  # record first: one registered 档号, the other clients are parties
+            assert registered == {d.record_no}
+            assert d.client_id not in d.parties
     else:
         assert d.client_id is None and d.record_no is None
+        assert len(registered) != 1

@@ -69,11 +69,13 @@ def test_hand_counted_fixture(engine: Engine) -> None:
         rep = coverage.report(s)
         flagged = {f.record_no: f for f in coverage.flagged(s)}
     assert rep.totals.as_dict() == {"total": 7, "none": 1, "stored": 2, "verified": 2,
-                                    "failed": 2, "percent": 28.57}
+                                    "failed": 2, "review": 0, "percent": 28.57}
     assert rep.by_department["理赔部"].as_dict() == {"total": 3, "none": 1, "stored": 1,
-                                                   "verified": 1, "failed": 0, "percent": 33.33}
+                                                   "verified": 1, "failed": 0, "review": 0,
+                                                   "percent": 33.33}
     assert rep.by_department["核保部"].as_dict() == {"total": 4, "none": 0, "stored": 1,
-                                                   "verified": 1, "failed": 2, "percent": 25.0}
+                                                   "verified": 1, "failed": 2, "review": 0,
+                                                   "percent": 25.0}
     assert (rep.by_year["2024"].verified, rep.by_year["2024"].stored,
             rep.by_year["2024"].failed, rep.by_year["2024"].total) == (1, 2, 1, 4)
     assert (rep.by_year["2023"].none, rep.by_year["2023"].failed,
@@ -104,7 +106,7 @@ def test_changes_reach_the_report_through_the_triggers(engine: Engine) -> None:
         rep = coverage.report(s)
         only_failed = coverage.flagged(s, FlagFilter(state="failed"))
     assert rep.totals.as_dict() == {"total": 7, "none": 0, "stored": 2, "verified": 4,
-                                    "failed": 1, "percent": 57.14}
+                                    "failed": 1, "review": 0, "percent": 57.14}
     assert rep.by_department["客服部"].failed == 1
     assert [f.record_no for f in only_failed] == ["DA-2023-HB-000004"]
 
@@ -181,7 +183,7 @@ def test_cli_import_verify_and_a_bit_flipped_object(
     res = runner.invoke(app, ["-c", str(cfg), "coverage", "--json"])
     after = json.loads(res.stdout)
     assert after["totals"] == {"total": 4, "none": 1, "stored": 0, "verified": 2,
-                               "failed": 1, "percent": 50.0}
+                               "failed": 1, "review": 0, "percent": 50.0}
     failed = [f for f in after["flagged"] if f["state"] == "failed"]
     assert [(f["record_no"], f["location"]) for f in failed] == [
         ("DA-2024-LP-000002", "3号库房 / A-1 / 002")]

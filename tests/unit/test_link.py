@@ -60,3 +60,29 @@ def test_policy_number_agreeing_with_client_id_still_links() -> None:
     d = decide([Found("KH-2024-000123", "text"), Found("BD2024000123", "text")], [],
                _lookup(known), _lookup({}))
     assert (d.state, d.client_id) == ("linked", "KH-2024-000123")
+
+
+def test_a_registered_record_links_its_client_and_keeps_the_others_as_parties() -> None:
+    known = {"KH-2024-000123": "KH-2024-000123", "KH-2024-000456": "KH-2024-000456"}
+    d = decide([Found("KH-2024-000123", "text"), Found("KH-2024-000456", "text")],
+               [Found("DA-2024-LP-00012", "text")], _lookup(known),
+               _lookup({"DA-2024-LP-00012": "KH-2024-000456"}))
+    assert (d.state, d.client_id, d.record_no) == ("linked", "KH-2024-000456",
+                                                   "DA-2024-LP-00012")
+    assert d.parties == ("KH-2024-000123",)
+
+
+def test_two_registered_records_go_to_review_and_are_remembered() -> None:
+    owners = {"DA-2024-LP-00012": "KH-2024-000123", "DA-2024-LP-00013": "KH-2024-000123"}
+    d = decide([], [Found("DA-2024-LP-00012", "text"), Found("DA-2024-LP-00013", "filename")],
+               _lookup({}), _lookup(owners))
+    assert (d.state, d.client_id, d.record_no) == ("ambiguous", None, None)
+    assert d.records_seen == ("DA-2024-LP-00012", "DA-2024-LP-00013")
+
+
+def test_an_unregistered_record_number_does_not_settle_two_clients() -> None:
+    known = {"KH-2024-000123": "KH-2024-000123", "KH-2024-000456": "KH-2024-000456"}
+    d = decide([Found("KH-2024-000123", "text"), Found("KH-2024-000456", "text")],
+               [Found("DA-2024-LP-99999", "text")], _lookup(known), _lookup({}))
+    assert (d.state, d.record_no) == ("ambiguous", None)
+    assert d.parties == ("KH-2024-000123", "KH-2024-000456") and d.records_seen == ()
