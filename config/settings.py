@@ -114,6 +114,13 @@ class S3Settings(BaseModel):
     # Bucket versioning, turned on at start-up: overwritten or deleted objects keep their
     # earlier versions (expire noncurrent versions with the server's lifecycle rules).
     versioning: bool = True
+    # S3 Object Lock on originals and their recovery records (the bucket must be made with
+    # it: papervault does so for a new bucket). "off" until existing buckets are migrated;
+    # GOVERNANCE lets an administrator with the bypass permission remove a mis-scan.
+    object_lock: Literal["off", "GOVERNANCE", "COMPLIANCE"] = "off"
+    # Retention of a new original before its record's 保管期限 is known: 5 years, the
+    # Insurance Law art. 87 minimum after a one-year policy ends.
+    lock_default_days: int = Field(1825, ge=1)
     # When set, papervault starts and stops a SeaweedFS S3 server for this instance.
     local_server: bool = False
     local_data_dir: Path = Path("s3data")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from papervault.config.settings import Settings
 from papervault.storage.crypto import load_master_key
-from papervault.storage.objects import ObjectStore, S3Location, make_client
+from papervault.storage.objects import Lock, ObjectStore, S3Location, make_client
 
 
 def s3_location(s: Settings) -> S3Location:
@@ -21,5 +21,7 @@ def open_store(s: Settings) -> ObjectStore:
         s.path(s.crypto.master_key_file) if s.crypto.master_key_file else None,
         s.crypto.master_key.get_secret_value() if s.crypto.master_key else None,
     )
+    lock = None if s.s3.object_lock == "off" else Lock(s.s3.object_lock,
+                                                        s.s3.lock_default_days)
     return ObjectStore(make_client(s3_location(s)), s.s3.bucket, master, s.staging_dir / "seal",
-                       versioning=s.s3.versioning)
+                       versioning=s.s3.versioning, lock=lock)

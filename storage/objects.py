@@ -26,6 +26,7 @@ import urllib3
 from minio import Minio
 from minio.commonconfig import ENABLED
 from minio.error import MinioException, S3Error
+from minio.retention import Retention
 from minio.versioningconfig import VersioningConfig
 
 from papervault.config.errors import ConfigError
@@ -38,6 +39,22 @@ _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
 # Outside the sealed objects and their records: orphans and recover never see it.
 AUDIT_PREFIX = "audit/"
 AUDIT_CHECKPOINT = AUDIT_PREFIX + "checkpoint.json"
+
+
+@dataclass(frozen=True)
+class Lock:
+    """S3 Object Lock for originals: GOVERNANCE (an administrator may remove a mis-scan,
+    with the bypass permission) or COMPLIANCE (nobody can, until the date)."""
+
+    mode: str
+    default_days: int
+
+    def until(self, at: datetime | None) -> datetime:
+        """Retain-until for a new original: ``default_days`` from ``at`` (now if None);
+        the linked record's 保管期限 extends it later."""
+        from datetime import UTC, timedelta
+
+        return (at or datetime.now(UTC)) + timedelta(days=self.default_days)
 
 
 @dataclass(frozen=True)
@@ -102,12 +119,13 @@ class ObjectStore:
     """Put, verify and read encrypted objects."""
 
     def __init__(self, client: Minio, bucket: str, master: MasterKey, staging: Path,
-                 versioning: bool = True) -> None:
+                 versioning: bool = True, lock: Lock | None = None) -> None:
         self.client = client
         self.bucket = bucket
         self.master = master
         self.staging = staging
         self.versioning = versioning
+        self.lock = lock
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist, with versioning on: an object overwritten
@@ -115,7 +133,9 @@ class ObjectStore:
         earlier versions on the server."""
         try:
             if not self.client.bucket_exists(bucket_name=self.bucket):
-                self.client.make_bucket(bucket_name=self.bucket)
+                # Object Lock can only be chosen when the bucket is made (it needs versions).
+                self.client.make_bucket(bucket_name=self.bucket,
+                                        object_lock=self.lock is not None)
             if self.versioning and self.versioning_status() != ENABLED:
                 self.client.set_bucket_versioning(bucket_name=self.bucket,
                                                   config=VersioningConfig(ENABLED))
@@ -185,6 +205,8 @@ class ObjectStore:
         if details is not None:
             full = {**details, "sha256": digest.hexdigest(), "size": plain_size}
             self._put_record(name, records.seal(name, data_key, wrapped, full))
+        if self.lock is not None and details is not None:  # originals: write once
+            self.retain(name, self.lock.until(None))
         return StoredObject(name=name, size=size, wrapped=wrapped, sha256=digest.hexdigest())
 
     def write_record(self, name: str, wrapped: WrappedKey, details: dict[str, Any]) -> None:
@@ -287,6 +309,38 @@ class ObjectStore:
                 digest.update(chunk)
                 out.write(chunk)
         return digest.hexdigest()
+
+    def retain(self, name: str, until: datetime | None) -> None:
+        """Put an original and its recovery record under retention until ``until`` (a legal
+        hold when None: 永久). S3 only lets retention grow, so a shorter date is an error
+        the caller sees, never a silent shortening."""
+        if self.lock is None:
+            return
+        try:
+            for obj in (name, records.record_name(name)):
+                if until is None:
+                    self.client.enable_object_legal_hold(bucket_name=self.bucket,
+                                                         object_name=obj)
+                else:
+                    self.client.set_object_retention(
+                        bucket_name=self.bucket, object_name=obj,
+                        config=Retention(self.lock.mode, until))
+        except _TRANSIENT as e:
+            raise _translate(e, f"{name} retention") from e
+
+    def retention_of(self, name: str) -> tuple[str | None, datetime | None]:
+        """The lock mode and retain-until date the server holds for an object."""
+        try:
+            got = self.client.get_object_retention(bucket_name=self.bucket, object_name=name)
+        except S3Error as e:
+            if e.code in {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}:
+                return None, None
+            raise _translate(e, f"{name} retention") from e
+        except _TRANSIENT as e:
+            raise _translate(e, f"{name} retention") from e
+        if got is None:
+            return None, None
+        return got.mode, got.retain_until_date
 
     def delete(self, name: str) -> None:
         """Remove an object and its recovery record (if it has one). The record goes first:

@@ -1,0 +1,68 @@
+"""保管期限 → how long an original must stay under retention.
+
+The register's 保管期限 column says 永久 (permanent), 长期/短期 (the older scheme) or a number
+of years (10年, 30年 …, DA/T 22). Permanent records go under a legal hold (no date);
+otherwise the term runs from the end of the record's year (or a contract end, when the
+register gives one). With no usable term, the default for the record's kind applies:
+Insurance Law art. 87 keeps policy files at least 5 years after a contract of one year or
+less ends, at least 10 years after a longer one; both are settings for the office to raise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from papervault.index.text import fold_cell
+
+PERMANENT = ("永久",)
+OLD_TERMS = {"长期": 30, "短期": 10}  # the scheme before DA/T 22-2015
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Years after the start when the register gives no term."""
+
+    short_term_years: int = 5  # contracts of one year or less (art. 87)
+    long_term_years: int = 10  # longer contracts (art. 87)
+
+
+@dataclass(frozen=True)
+class Retain:
+    until: datetime | None  # None with hold=True: 永久
+    hold: bool
+    why: str
+
+
+def years_of(term: str | None) -> int | None | bool:
+    """Years in a 保管期限 cell, True for 永久, None when it says nothing usable."""
+    if not term:
+        return None
+    t = fold_cell(term).strip()
+    if any(p in t for p in PERMANENT):
+        return True
+    if t in OLD_TERMS:
+        return OLD_TERMS[t]
+    m = re.fullmatch(r"(\d{1,3})\s*(?:年|years?|y)?", t, re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
+def retain_until(term: str | None, year: int | None, contract_end: date | None = None,
+                 long_contract: bool = False, defaults: Defaults = Defaults(),
+                 today: date | None = None) -> Retain:
+    """When an original of this record may be disposed of."""
+    n = years_of(term)
+    if n is True:
+        return Retain(None, True, "永久 / permanent: legal hold")
+    start = contract_end or (date(year, 12, 31) if year else (today or date.today()))
+    if isinstance(n, int):
+        why = f"保管期限 {term}"
+    else:
+        n = defaults.long_term_years if long_contract else defaults.short_term_years
+        why = f"default {n} years (Insurance Law art. 87)"
+    try:
+        end = start.replace(year=start.year + n)
+    except ValueError:  # 29 February
+        end = start.replace(year=start.year + n, day=28)
+    return Retain(datetime(end.year, end.month, end.day, tzinfo=UTC), False, why)
