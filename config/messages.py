@@ -435,6 +435,7 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
     "ui_cov_verified": {"zh": "已校验备份", "en": "Verified backup"},
     "ui_cov_stored": {"zh": "已存储待校验", "en": "Stored, not verified"},
     "ui_cov_none": {"zh": "未扫描", "en": "No scan"},
+    "ui_cov_review": {"zh": "已扫描，待核实", "en": "Scanned, awaiting review"},
     "ui_cov_failed": {"zh": "校验失败", "en": "Failed"},
     "ui_cov_percent": {"zh": "覆盖率", "en": "Coverage"},
     "ui_st_documents": {"zh": "文档", "en": "documents"},
