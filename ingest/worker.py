@@ -27,9 +27,9 @@ from papervault.config.settings import DEFAULT_DATE_PATTERNS
 from papervault.index.accounts import privacy
 from papervault.index.catalog import documents, jobs
 from papervault.index.catalog.db import session_scope
-from papervault.index.catalog.models import Document, Page, utcnow
+from papervault.index.catalog.models import Document, Page, PaperRecord, utcnow
 from papervault.index.registers import linking as link
-from papervault.index.registers import metadata, parties
+from papervault.index.registers import metadata, parties, retention
 from papervault.ingest.pagepool import PagePool, process_factory, run_pages
 from papervault.ingest.stages import barcodes, quality, split, thumbs
 from papervault.ingest.stages.ocr import PageResult, PageTask
@@ -208,6 +208,7 @@ class Worker:
                 pages, digests = privacy.mask_pages(pages, self.cfg.pi_key)
             self._save(claim, doc, pages, decision, obj.name, obj.wrapped, obj.sha256,
                        digests, thumbs_obj)
+            self._retain(claim.document_id)
             self._drop_replaced(doc.searchable_object_name, obj.name)
             if thumbs_obj is not None and doc.thumbs_object_name:
                 self._drop_replaced(doc.thumbs_object_name, thumbs_obj.name)
@@ -217,6 +218,19 @@ class Worker:
                              doc.media_type, pages, sheets, workdir, checks)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def _retain(self, doc_id: int) -> None:
+        """Under Object Lock, the original is kept as long as its record's 保管期限 asks."""
+        if self.store.lock is None:
+            return
+        with session_scope(self.engine) as s:
+            row = s.get(Document, doc_id)
+            rec = s.get(PaperRecord, row.record_no) if row is not None and row.record_no \
+                else None
+            if row is None or rec is None:
+                return
+            keep, name = retention.retain_until(rec.retention, rec.year), row.object_name
+        self.store.retain(name, None if keep.hold else keep.until)
 
     def _store_thumbs(self, pages: list[PageResult], workdir: Path) -> StoredObject | None:
         # Rendered here, once, from the upright pages: the web pages only decrypt this

@@ -312,12 +312,15 @@ class ObjectStore:
 
     def retain(self, name: str, until: datetime | None) -> None:
         """Put an original and its recovery record under retention until ``until`` (a legal
-        hold when None: 永久). S3 only lets retention grow, so a shorter date is an error
-        the caller sees, never a silent shortening."""
+        hold when None: 永久). Retention only grows: a date before the one the server holds
+        (a record whose term ran out before it was scanned) leaves that one standing."""
         if self.lock is None:
             return
         try:
             for obj in (name, records.record_name(name)):
+                held = self.retention_of(obj)[1]
+                if until is not None and held is not None and held >= until:
+                    continue
                 if until is None:
                     self.client.enable_object_legal_hold(bucket_name=self.bucket,
                                                          object_name=obj)

@@ -6,19 +6,28 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
+from sqlmodel import Session
+from typer.testing import CliRunner
 
+from papervault.config.settings import Settings
+from papervault.index.catalog.models import Document
+from papervault.ingest.cli import app
+from papervault.ingest.pipeline import Stored, capture
+from papervault.ingest.runtime import open_runtime
 from papervault.storage import records
 from papervault.storage.crypto import parse_master_key
 from papervault.storage.localserver import LocalS3
 from papervault.storage.objects import Lock, ObjectStore, S3Location, make_client
-from tests.conftest import S3_ACCESS, S3_SECRET
+from tests.conftest import S3_ACCESS, S3_SECRET, write_config
+from tests.factories import form_lines, write_form
 
 
 @pytest.fixture
@@ -86,3 +95,50 @@ def test_governance_lets_an_administrator_remove_a_mis_scan(locked_store: Object
                                    delete_object_list=[DeleteObject(obj.name, version)]))
     assert not errors
     assert _versions(c, b, obj.name) == []
+
+
+def test_originals_are_kept_as_long_as_their_records_retention_asks(
+        instance: Callable[..., Settings], tmp_path: Path) -> None:
+    """Real OCR: the worker links each scan to its record and extends the original's lock
+    to the record's 保管期限 (30年 from its year; 永久 a legal hold)."""
+    bucket = "w-" + uuid.uuid4().hex[:12]
+    s = instance(s3={"bucket": bucket, "object_lock": "GOVERNANCE", "lock_default_days": 2})
+    rt = open_runtime(s)
+    rt.store.ensure_bucket()  # what start-up does: a new bucket, made with Object Lock
+    try:
+        register = tmp_path / "register.csv"
+        register.write_text("档号,客户编号,题名,部门,年度,保管期限\n"
+                            "DA-2024-LP-00201,KH-2024-000123,投保单,理赔部,2024,30年\n"
+                            "DA-2024-LP-00202,KH-2024-000123,保单,理赔部,2024,永久\n",
+                            encoding="utf-8")
+        cfg = write_config(s, tmp_path / "pv.toml")
+        with cfg.open("a", encoding="utf-8") as f:  # [s3] is the file's last section
+            f.write('object_lock = "GOVERNANCE"\nlock_default_days = 2\n')
+        runner = CliRunner()
+        res = runner.invoke(app, ["-c", str(cfg), "paper", "import", str(register)])
+        assert res.exit_code == 0, res.output
+        ctx = rt.capture_context()
+        ids = {}
+        for no in ("00201", "00202"):
+            out = capture(write_form(s.inbox / f"{no}.png", form_lines(
+                extra=f"档号 DA-2024-LP-{no}"), dpi=200), ctx)
+            assert isinstance(out, Stored)
+            ids[no] = out.document_id
+        res = runner.invoke(app, ["-c", str(cfg), "worker", "--drain"])
+        assert res.exit_code == 0, res.output
+        with Session(rt.engine) as db:
+            names = {k: db.get(Document, i) for k, i in ids.items()}
+        docs = {k: d for k, d in names.items() if d is not None}
+        assert {k: d.record_no for k, d in docs.items()} == {
+            "00201": "DA-2024-LP-00201", "00202": "DA-2024-LP-00202"}
+        store = rt.store
+        for name in (docs["00201"].object_name, records.record_name(docs["00201"].object_name)):
+            assert store.retention_of(name) == ("GOVERNANCE",
+                                                datetime(2054, 12, 31, tzinfo=UTC))
+        held = docs["00202"].object_name
+        assert store.client.is_object_legal_hold_enabled(bucket_name=bucket, object_name=held)
+        (version,) = _versions(store.client, bucket, held)
+        with pytest.raises(S3Error):
+            store.client.remove_object(bucket_name=bucket, object_name=held, version_id=version)
+    finally:
+        _drop_locked(rt.store.client, bucket)
