@@ -247,20 +247,27 @@ def documents_with(session: Session, phrase: str, limit: int = COUNT_CAP) -> lis
 
 
 def _pg_tuning(session: Session) -> None:
-    """:data:`PG_SETTINGS` for the rest of this transaction (SET LOCAL: a pooled connection
-    goes back to the server's defaults at commit or rollback)."""
-    for name, value in PG_SETTINGS.items():
-        session.execute(text("SELECT set_config(:name, :value, true)"),
-                        {"name": name, "value": value})
+    """:data:`PG_SETTINGS` for the rest of this transaction (``set_config(…, true)`` is SET
+    LOCAL: a pooled connection goes back to the server's defaults at commit or rollback).
+    One statement: on a loaded machine each round trip to the server costs ~10 ms."""
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(PG_SETTINGS)))
+    params: dict[str, object] = {}
+    for i, (name, value) in enumerate(PG_SETTINGS.items()):
+        params[f"n{i}"], params[f"v{i}"] = name, value
+    session.execute(text(f"SELECT {calls}"), params)
 
 
 def _few_documents(session: Session, filters: list[str], params: dict[str, object]) -> bool:
     """Whether the filters alone name at most :data:`DOC_FIRST_LIMIT` documents (read
-    through the filter columns' indexes, stopping one past the limit)."""
+    through the filter columns' indexes, stopping one past the limit). PostgreSQL: at most
+    :data:`PG_COUNT_SCAN`, because its planner then counts exactly from those documents in
+    about the time the scanned count takes (2,000 documents of one department and type at
+    100k: the scan of 10,000 chunks was slower)."""
+    limit = DOC_FIRST_LIMIT if is_sqlite(session) else PG_COUNT_SCAN
     n = session.execute(text(
         f"SELECT count(*) FROM (SELECT 1 FROM document d WHERE {' AND '.join(filters)} "
-        f"LIMIT {DOC_FIRST_LIMIT + 1}) m"), params).scalar_one()
-    return int(n) <= DOC_FIRST_LIMIT
+        f"LIMIT {limit + 1}) m"), params).scalar_one()
+    return int(n) <= limit
 
 
 def is_selective(group: list[str]) -> bool:
