@@ -41,14 +41,16 @@ DOC_FIRST_LIMIT = 1_000
 # counts by reading at most this many of the word's chunks, newest first (~25 ms), and shows
 # the count as "N+" when it stopped early; every hit is still reachable page by page.
 COUNT_SCAN = 30_000
-# PostgreSQL pays ~3 µs a chunk for the same scan (the tsvector is read from the heap and
-# checked there, where FTS5 reads positions from its index): a smaller scan keeps its count
-# within the same time.
+# PostgreSQL pays 2-10 µs a chunk for the same scan (idle / loaded machine): the tsvector
+# is read from the heap and checked there, where FTS5 reads positions from its index. A
+# smaller scan keeps its count within about the same time.
 PG_COUNT_SCAN = 10_000
 # Planner settings for a search's transaction on PostgreSQL. JIT compiles any plan costed
-# over jit_above_cost, and a count over 100k chunks is: 120-170 ms of compiling for a query
-# that runs in 5-20 ms (EXPLAIN ANALYZE, 100k documents). A bitmap of a common word's chunks
-# outgrows the default 4 MB and turns lossy, and every lossy page is re-checked row by row.
+# over jit_above_cost (100,000): 120-170 ms of compiling per statement, measured with JIT
+# forced on at 20k documents, for statements that run in 3-20 ms. Search plans stay under
+# that cost at 100k, but a scan of every chunk costs more than that at 1M. A bitmap of a
+# common word's chunks outgrows the default 4 MB work_mem and turns lossy, and every lossy
+# page is then re-checked row by row.
 PG_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 LINK_STATES = ("pending", "linked", "unlinked", "ambiguous")
 
