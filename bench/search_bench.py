@@ -7,11 +7,19 @@
 
 Latency is the whole :func:`index.search.search` call a user waits for: match, rank, count,
 first page of 20 with snippets. Not a timed test: figures go in the issue's closing note.
+
+Each database's figures go to ``bench/results/search-<db>-<docs>-<timestamp>.json``. The machine
+is shared, so each file carries ratios to baselines measured in the same run: ``baseline``
+(a page of 20 documents fetched by id, with snippets: the floor every search pays, on the
+same database) and, when SQLite was measured in the run too, ``ratio_vs_sqlite`` per kind.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import random
 import statistics
 import tempfile
@@ -27,7 +35,7 @@ from sqlmodel import Session
 
 from papervault.index.catalog.db import make_engine, upgrade
 from papervault.index.search.indexer import document_tokens, write_chunks
-from papervault.index.search.query import SearchQuery, search
+from papervault.index.search.query import SearchQuery, search, snippet
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文云峰"
@@ -35,6 +43,9 @@ CITIES = ["上海市浦东新区", "北京市朝阳区", "广州市天河区", "
           "成都市武侯区", "南京市鼓楼区", "武汉市洪山区", "苏州市工业园区", "重庆市渝中区"]
 DOC_TYPES = ["理赔申请书", "投保单", "保全申请书", "医疗费用清单", "住院病历", "身份证复印件",
              "银行账户信息", "事故证明", "委托书", "保单变更申请"]
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGET_P95_MS = 50.0
+
 DEPARTMENTS = ["理赔部", "核保部", "客户服务部", "团险部", "个险部"]
 SENTENCES = [
     "被保险人于{d}在{c}因交通事故受伤，经医院诊断为左腿骨折，住院治疗{n}天。",
@@ -159,8 +170,17 @@ def _texts(ids: list[str], rng: random.Random) -> dict[str, list[str]]:
     }
 
 
-def measure(engine: Engine, kinds: dict[str, list[SearchQuery]], rounds: int) -> None:
+def _percentiles(times: list[float]) -> dict[str, float]:
+    times = sorted(times)
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(p95, 2),
+            "max_ms": round(times[-1], 2)}
+
+
+def measure(engine: Engine, kinds: dict[str, list[SearchQuery]],
+            rounds: int) -> dict[str, dict[str, Any]]:
     print(f"{'query kind':<18} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  hits (first query)")
+    out: dict[str, dict[str, Any]] = {}
     with Session(engine) as session:
         search(session, SearchQuery(q="保"))  # warm the page cache
         for kind, qs in kinds.items():
@@ -171,47 +191,112 @@ def measure(engine: Engine, kinds: dict[str, list[SearchQuery]], rounds: int) ->
                     t0 = time.perf_counter()
                     r = search(session, q)
                     times.append((time.perf_counter() - t0) * 1000)
+                    session.rollback()  # each search a transaction of its own, as in the app
                     if not first_total:
                         first_total = f"{q.q}: {r.total}{'+' if r.total_capped else ''}"
-            times.sort()
-            p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-            print(f"{kind:<18} {statistics.median(times):8.1f} {p95:8.1f} {times[-1]:8.1f}  "
+            fig = _percentiles(times)
+            out[kind] = {**fig, "first_query": first_total}
+            print(f"{kind:<18} {fig['p50_ms']:8.1f} {fig['p95_ms']:8.1f} {fig['max_ms']:8.1f}  "
                   f"{first_total}")
+    return out
 
 
-def index_size(engine: Engine) -> str:
+def baseline(engine: Engine, rounds: int) -> dict[str, float]:
+    """The floor of any search on this database: a page of 20 documents by id, with
+    snippets (what :func:`search` does after matching), timed like the query kinds."""
+    with engine.connect() as c:
+        top = int(c.execute(text("SELECT max(id) FROM document")).scalar_one())
+    rng = random.Random(0)
+    times: list[float] = []
+    with Session(engine) as session:
+        for _ in range(rounds * 10):
+            ids = [rng.randint(1, top) for _ in range(20)]
+            params = {f"i{k}": v for k, v in enumerate(ids)}
+            t0 = time.perf_counter()
+            rows = session.execute(text(
+                "SELECT id, text FROM document WHERE id IN "
+                f"({', '.join(':' + k for k in params)})"), params).all()
+            for r in rows:
+                snippet(r.text, [["保", "险"]])
+            times.append((time.perf_counter() - t0) * 1000)
+            session.rollback()
+    fig = _percentiles(times)
+    print(f"{'baseline (page)':<18} {fig['p50_ms']:8.1f} {fig['p95_ms']:8.1f} {fig['max_ms']:8.1f}")
+    return fig
+
+
+def index_mb(engine: Engine) -> float | None:
     with engine.connect() as c:
         if engine.dialect.name == "sqlite":
             pages = c.execute(text("SELECT count(*) FROM dbstat WHERE name LIKE 'search_chunk%'"))
             try:
                 size = int(pages.scalar_one()) * 4096
-            except Exception:
-                return "n/a"
+            except Exception:  # SQLite built without dbstat
+                return None
         else:
             size = int(c.execute(text(
                 "SELECT pg_total_relation_size('search_chunk')")).scalar_one())
-    return f"{size / 1e6:.0f} MB"
+    return round(size / 1e6, 1)
 
 
-def run(url: str, n: int, seed: int, rounds: int, reuse: bool = False) -> None:
+def run(url: str, n: int, seed: int, rounds: int, reuse: bool = False) -> dict[str, Any]:
+    """Build (or reuse) and measure one database; returns its figures."""
     engine = make_engine(url)
     upgrade(engine)
     with engine.connect() as c:
         present = int(c.execute(text("SELECT count(*) FROM document")).scalar_one())
     if present and not reuse:
         raise SystemExit(f"{url}: not empty; the benchmark needs an empty database")
+    build_s: float | None = None
     if present:  # --reuse: measure the index built by an earlier run (same generator)
         with engine.connect() as c:
             ids = [r[0] for r in c.execute(text(
                 "SELECT client_id FROM document WHERE id % 500 = 1 ORDER BY id"))]
+        n = present
         print(f"\n== {engine.dialect.name}: {present:,} documents (reused), "
-              f"search index {index_size(engine)}")
+              f"search index {index_mb(engine)} MB")
     else:
-        seconds, ids = build(engine, n, seed)
-        print(f"\n== {engine.dialect.name}: {n:,} documents, build {seconds:.0f} s "
-              f"({n / seconds:,.0f} docs/s), search index {index_size(engine)}")
-    measure(engine, queries(ids, random.Random(seed)), rounds)
+        build_s, ids = build(engine, n, seed)
+        print(f"\n== {engine.dialect.name}: {n:,} documents, build {build_s:.0f} s "
+              f"({n / build_s:,.0f} docs/s), search index {index_mb(engine)} MB")
+    load_start = os.getloadavg()
+    floor = baseline(engine, rounds)
+    kinds = measure(engine, queries(ids, random.Random(seed)), rounds)
+    for fig in kinds.values():
+        fig["p95_ratio_vs_baseline"] = round(fig["p95_ms"] / max(floor["p95_ms"], 0.01), 2)
+        fig["meets_target"] = fig["p95_ms"] <= TARGET_P95_MS
+    figures: dict[str, Any] = {
+        "db": engine.dialect.name, "documents": n, "reused": bool(present),
+        "build_s": None if build_s is None else round(build_s, 1),
+        "index_mb": index_mb(engine), "rounds": rounds,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "baseline": floor, "queries": kinds,
+        "load": {"start": list(load_start), "end": list(os.getloadavg())},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "target_p95_ms": TARGET_P95_MS,
+    }
     engine.dispose()
+    return figures
+
+
+def with_sqlite_ratios(pg: dict[str, Any], lite: dict[str, Any]) -> None:
+    """PostgreSQL's p50/p95 over SQLite's, per kind, when both ran in this run."""
+    for kind, fig in pg["queries"].items():
+        other = lite["queries"].get(kind)
+        if other:
+            fig["ratio_vs_sqlite"] = {
+                k: round(fig[k] / max(other[k], 0.01), 2) for k in ("p50_ms", "p95_ms")}
+
+
+def write_results(figures: dict[str, Any], out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    path = out / f"search-{figures['db']}-{figures['documents']}-{stamp}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    print(f"figures: {path}")
+    return path
 
 
 def main() -> None:
@@ -224,15 +309,25 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true",
                     help="measure an already built --sqlite file / --postgres database again")
     ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON figures")
+    ap.add_argument("--label", default="", help="what was measured (e.g. the commit), kept in "
+                    "the JSON")
     args = ap.parse_args()
+    lite: dict[str, Any] | None = None
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory(prefix="pv-bench-") as tmp:
             db = args.sqlite or Path(tmp) / "bench.db"
-            run(f"sqlite:///{db}", args.docs, args.seed, args.rounds, args.reuse)
-            size = db.stat().st_size
-            print(f"SQLite file {size / 1e6:.0f} MB (documents + index)")
+            lite = run(f"sqlite:///{db}", args.docs, args.seed, args.rounds, args.reuse)
+            lite["file_mb"] = round(db.stat().st_size / 1e6, 1)
+            lite["label"] = args.label
+            print(f"SQLite file {lite['file_mb']:.0f} MB (documents + index)")
+        write_results(lite, args.out)
     if args.postgres:
-        run(args.postgres, args.docs, args.seed, args.rounds, args.reuse)
+        pg = run(args.postgres, args.docs, args.seed, args.rounds, args.reuse)
+        pg["label"] = args.label
+        if lite is not None and lite["documents"] == pg["documents"]:
+            with_sqlite_ratios(pg, lite)
+        write_results(pg, args.out)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,11 @@ becomes tokens and how the index follows the documents is :mod:`index.search_ind
   every chunk it occurs in, so a query with an ID-like phrase (≥ 5 digits) and common words
   is ranked by the ID alone (SQLite).
 * Filters that name few documents make SQLite start from them; a common word under a broad
-  filter is counted over its newest chunks only (:data:`COUNT_SCAN`).
+  filter is counted over its newest chunks only (:data:`COUNT_SCAN`, :data:`PG_COUNT_SCAN`).
+* Filters are a list of SQL clauses over ``document AS d`` built in :func:`_where`; every
+  plan (text first, documents first, the scanned count) applies the whole list, so one more
+  predicate (a user's visibility scope) is one more entry there.
+* PostgreSQL: each search runs with JIT off and a larger ``work_mem`` (:func:`_pg_tuning`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,17 @@ DOC_FIRST_LIMIT = 1_000
 # counts by reading at most this many of the word's chunks, newest first (~25 ms), and shows
 # the count as "N+" when it stopped early; every hit is still reachable page by page.
 COUNT_SCAN = 30_000
+# PostgreSQL pays 2-10 µs a chunk for the same scan (idle / loaded machine): the tsvector
+# is read from the heap and checked there, where FTS5 reads positions from its index. A
+# smaller scan keeps its count within about the same time.
+PG_COUNT_SCAN = 10_000
+# Planner settings for a search's transaction on PostgreSQL. JIT compiles any plan costed
+# over jit_above_cost (100,000): 120-170 ms of compiling per statement, measured with JIT
+# forced on at 20k documents, for statements that run in 3-20 ms. Search plans stay under
+# that cost at 100k, but a scan of every chunk costs more than that at 1M. A bitmap of a
+# common word's chunks outgrows the default 4 MB work_mem and turns lossy, and every lossy
+# page is then re-checked row by row.
+PG_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 LINK_STATES = ("pending", "linked", "unlinked", "ambiguous")
 
 
@@ -172,22 +187,27 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     """
     validate(query)
     catch_up(session)
+    sqlite = is_sqlite(session)
+    if not sqlite:
+        _pg_tuning(session)
     groups = parse_query(query.q)
     filters, params = _where(query)
     # A client ID or 档号 filter names a few documents, and so may a department, type or
     # date: SQLite must start from them, not from every chunk holding the words (348 ms for
     # 理赔 + a client, 373 ms for 被保险人 + a department and type, at 100k documents).
-    by_doc = bool(groups) and is_sqlite(session) and bool(filters) and (
+    # PostgreSQL's planner starts from them by itself (its statistics see the filters).
+    few = bool(groups) and bool(filters) and (
         bool(query.client_id or query.record_no) or _few_documents(session, filters, params))
+    by_doc = few and sqlite
     body = _body(session, groups, filters, params, by_doc=by_doc)
-    if groups and filters and not by_doc and is_sqlite(session):
+    if groups and filters and not few:
         total, exact = _count_scanned(session, filters, params)
     else:
         total, exact = _count(session, body, bool(groups) and not filters, params), True
     # Those few hits are listed newest first: bm25 would read every chunk in the archive
     # holding the words to weigh them.
     ranked = exact and total <= RANK_LIMIT and not by_doc
-    rank_by = rank_groups(groups) if ranked and is_sqlite(session) else groups
+    rank_by = rank_groups(groups) if ranked and sqlite else groups
     if rank_by != groups:
         # bm25 weighs each phrase by reading every chunk it occurs in: 150 ms for 理赔 in
         # 1M documents, for a query whose hits all hold one rare ID. The ID drives the
@@ -220,6 +240,8 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
 def documents_with(session: Session, phrase: str, limit: int = COUNT_CAP) -> list[int]:
     """Documents whose indexed text or metadata holds ``phrase`` (as a search would find it)."""
     catch_up(session)
+    if not is_sqlite(session):
+        _pg_tuning(session)
     groups = parse_query(f'"{phrase}"')
     if not groups:
         return []
@@ -229,13 +251,28 @@ def documents_with(session: Session, phrase: str, limit: int = COUNT_CAP) -> lis
     return [int(r[0]) for r in session.execute(text(sql), params)]
 
 
+def _pg_tuning(session: Session) -> None:
+    """:data:`PG_SETTINGS` for the rest of this transaction (``set_config(…, true)`` is SET
+    LOCAL: a pooled connection goes back to the server's defaults at commit or rollback).
+    One statement: on a loaded machine each round trip to the server costs ~10 ms."""
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(PG_SETTINGS)))
+    params: dict[str, object] = {}
+    for i, (name, value) in enumerate(PG_SETTINGS.items()):
+        params[f"n{i}"], params[f"v{i}"] = name, value
+    session.execute(text(f"SELECT {calls}"), params)
+
+
 def _few_documents(session: Session, filters: list[str], params: dict[str, object]) -> bool:
     """Whether the filters alone name at most :data:`DOC_FIRST_LIMIT` documents (read
-    through the filter columns' indexes, stopping one past the limit)."""
+    through the filter columns' indexes, stopping one past the limit). PostgreSQL: at most
+    :data:`PG_COUNT_SCAN`, because its planner then counts exactly from those documents in
+    about the time the scanned count takes (2,000 documents of one department and type at
+    100k: the scan of 10,000 chunks was slower)."""
+    limit = DOC_FIRST_LIMIT if is_sqlite(session) else PG_COUNT_SCAN
     n = session.execute(text(
         f"SELECT count(*) FROM (SELECT 1 FROM document d WHERE {' AND '.join(filters)} "
-        f"LIMIT {DOC_FIRST_LIMIT + 1}) m"), params).scalar_one()
-    return int(n) <= DOC_FIRST_LIMIT
+        f"LIMIT {limit + 1}) m"), params).scalar_one()
+    return int(n) <= limit
 
 
 def is_selective(group: list[str]) -> bool:
@@ -282,14 +319,23 @@ def _count(session: Session, body: str, match_only: bool, params: dict[str, obje
 
 def _count_scanned(session: Session, filters: list[str],
                    params: dict[str, object]) -> tuple[int, bool]:
-    """Filtered matches among the newest :data:`COUNT_SCAN` chunks holding the words, and
-    whether that is the whole count (the scan did not stop early, or the cap was reached)."""
+    """Filtered matches among the newest :data:`COUNT_SCAN` (:data:`PG_COUNT_SCAN`) chunks
+    holding the words, and whether that is the whole count (the scan did not stop early, or
+    the cap was reached)."""
+    if is_sqlite(session):
+        scan = COUNT_SCAN
+        newest = ("SELECT rowid AS rid FROM search_chunk WHERE search_chunk MATCH :match "
+                  f"ORDER BY rowid DESC LIMIT {scan + 1}")
+        doc_of = f"(s.rid >> {CHUNK_SHIFT})"
+    else:
+        scan = PG_COUNT_SCAN
+        newest = ("SELECT c.rid, c.document_id FROM search_chunk c "
+                  f"WHERE c.tsv @@ CAST(:tsq AS tsquery) ORDER BY c.rid DESC LIMIT {scan + 1}")
+        doc_of = "s.document_id"
     n, scanned = session.execute(text(
         f"SELECT count(DISTINCT CASE WHEN {' AND '.join(filters)} THEN d.id END), count(*) "
-        "FROM (SELECT rowid AS rid FROM search_chunk WHERE search_chunk MATCH :match "
-        f"ORDER BY rowid DESC LIMIT {COUNT_SCAN + 1}) s "
-        f"JOIN document d ON d.id = (s.rid >> {CHUNK_SHIFT})"), params).one()
-    return int(n), int(scanned) <= COUNT_SCAN or int(n) > COUNT_CAP
+        f"FROM ({newest}) s JOIN document d ON d.id = {doc_of}"), params).one()
+    return int(n), int(scanned) <= scan or int(n) > COUNT_CAP
 
 
 def _matching_ids(session: Session) -> str:
