@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from papervault.index.accounts.scope import EVERYTHING
 from papervault.index.catalog.db import make_engine, upgrade
 from papervault.index.search.indexer import document_tokens, write_chunks
 from papervault.index.search.query import SearchQuery, search
@@ -162,14 +163,14 @@ def _texts(ids: list[str], rng: random.Random) -> dict[str, list[str]]:
 def measure(engine: Engine, kinds: dict[str, list[SearchQuery]], rounds: int) -> None:
     print(f"{'query kind':<18} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  hits (first query)")
     with Session(engine) as session:
-        search(session, SearchQuery(q="保"))  # warm the page cache
+        search(session, SearchQuery(q="保"), EVERYTHING)  # warm the page cache
         for kind, qs in kinds.items():
             times: list[float] = []
             first_total = ""
             for _ in range(rounds):
                 for q in qs:
                     t0 = time.perf_counter()
-                    r = search(session, q)
+                    r = search(session, q, EVERYTHING)
                     times.append((time.perf_counter() - t0) * 1000)
                     if not first_total:
                         first_total = f"{q.q}: {r.total}{'+' if r.total_capped else ''}"
