@@ -39,12 +39,14 @@ def _doc(n: int, client: str, doc_type: str, verified: bool = True, record: str 
 
 def fixture(s: Settings) -> None:
     """GIVEN, counted by hand:
-    K1 理赔部: 理赔申请书 ✓, 身份证复印件 ✓ (机密), 医疗费用清单 stored unverified → missing 银行账户信息
+    K1 理赔部: 理赔申请书 ✓, 身份证复印件 ✓ (机密), 医疗费用清单 unverified
+       → missing 银行账户信息
     K2 理赔部: nothing → missing all four
     K3 承保部: 投保单, 保单, 身份证复印件 ✓, register row 800 days old → complete, stale
     K4 综合部: no checklist → not listed
     R1 (K1, 车险理赔卷, no type in its title → 理赔部's list): 理赔申请书 ✓ → three missing
-    R2 (K3, 投保单及保单 → type 投保单 → record_types): 投保单 ✓ 800 days old → 保单 missing, stale
+    R2 (K3, 投保单及保单 → type 投保单 → record_types): 投保单 ✓ 800 days old
+       → 保单 missing, stale
     """
     engine = make_engine(s.db_url)
     with session_scope(engine) as session:
