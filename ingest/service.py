@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from papervault.config.errors import ConfigError, NotFound, TransientError
 from papervault.config.settings import Settings
+from papervault.index.accounts.scope import Hidden, Scope
 from papervault.index.catalog import jobs
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Client, Document
@@ -286,10 +287,10 @@ def _start_web(s: Settings, stop: threading.Event,
     return threading.Thread(target=serve, name="web")
 
 
-def gather_status(s: Settings) -> dict[str, Any]:
+def gather_status(s: Settings, scope: Scope) -> dict[str, Any]:
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        data = status(session)
+        data = status(session, scope)
     capture_file = run_dir(s) / "capture.json"
     if capture_file.exists():
         try:
@@ -301,28 +302,30 @@ def gather_status(s: Settings) -> dict[str, Any]:
     return data
 
 
-def unlinked(s: Settings) -> list[dict[str, Any]]:
+def unlinked(s: Settings, scope: Scope) -> list[dict[str, Any]]:
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
         docs = session.exec(
-            select(Document).where(col(Document.link_state).in_(["unlinked", "ambiguous"]))
+            select(Document).where(col(Document.link_state).in_(["unlinked", "ambiguous"]),
+                                   scope.document_where())
             .order_by(col(Document.id))
         ).all()
         return [{"id": d.id, "link_state": d.link_state, "original_name": d.original_name,
                  "candidates": d.candidates, "ingested_at": d.ingested_at} for d in docs]
 
 
-def link_by_hand(s: Settings, doc_id: int, client_id: str) -> None:
+def link_by_hand(s: Settings, doc_id: int, client_id: str, scope: Scope) -> None:
     from papervault.index.accounts import audit
+    from papervault.index.archive import get_document
 
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        doc = session.get(Document, doc_id)
-        if doc is None:
-            raise NotFound(what=f"document {doc_id}")
+        doc = get_document(session, doc_id, scope)
         client = session.get(Client, client_id.upper())
         if client is None:
             raise NotFound(what=f"client {client_id}")
+        if not scope.sees_client(client):
+            raise Hidden(what=f"client {client_id}", target=f"client:{client.client_id}")
         before = doc.client_id
         doc.client_id = client.client_id
         doc.link_state = "linked"

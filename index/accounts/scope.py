@@ -47,6 +47,10 @@ class Scope:
     def unrestricted(self) -> bool:
         return self.departments is None and self.levels is None
 
+    def departments_only(self) -> Scope:
+        """The same departments at every 密级 (for tallies that show no content)."""
+        return Scope(self.departments, None, self.default_level, self.type_levels)
+
     def describe(self) -> dict[str, object]:
         """The scope for an audit entry."""
         return {"departments": sorted(self.departments) if self.departments is not None

@@ -19,7 +19,15 @@ from papervault.index.registers.tables import (
     read_rows,
     read_table,
 )
-from papervault.ingest.cli.context import InputFile, emit_json, err, out, settings_of
+from papervault.ingest.cli.context import (
+    InputFile,
+    emit_json,
+    err,
+    hidden_audited,
+    out,
+    principal_of,
+    settings_of,
+)
 from papervault.ingest.relink import relink
 from papervault.ingest.runtime import audit_key, open_runtime
 from papervault.ingest.service import link_by_hand, unlinked
@@ -86,11 +94,13 @@ def review(
     """List documents waiting for a client link, or link one by hand with --link."""
 
     s = settings_of(ctx)
+    scope = principal_of(ctx).scope
     if link is not None:
-        link_by_hand(s, link[0], link[1])
+        with hidden_audited(s):
+            link_by_hand(s, link[0], link[1], scope)
         out.print(f"已关联 / linked: {link[0]} → {link[1]}")
         return
-    rows = unlinked(s)
+    rows = unlinked(s, scope)
     if as_json:
         for r in rows:
             emit_json(r)
