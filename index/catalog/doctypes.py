@@ -73,6 +73,15 @@ def offer_type(doc: Document, doc_type: str | None, source: str) -> bool:
     return True
 
 
+def offer_level(doc: Document, level: str | None, levels: Sequence[str]) -> None:
+    """Raise ``doc``'s 密级 to ``level`` (its paper record's), never lower it: a record
+    marked 机密 makes its documents 机密, a person's higher mark stands."""
+    if level not in levels:
+        return
+    if doc.sensitivity not in levels or levels.index(level) > levels.index(doc.sensitivity):
+        doc.sensitivity = level
+
+
 def set_by_hand(doc: Document, doc_type: str, known: Sequence[str]) -> None:
     """An officer's choice: one of the configured types (or ``unclassified`` to clear it)."""
     doc_type = doc_type.strip()
