@@ -100,12 +100,16 @@ class Report:
         }
 
 
-def report(session: Session) -> Report:
-    """Totals and breakdowns by department and year (refreshes marked records first)."""
+def report(session: Session, departments: frozenset[str] | None = None) -> Report:
+    """Totals and breakdowns by department and year (refreshes marked records first);
+    ``departments``: a scoped auditor's (None: every record)."""
     refresh(session)
+    stmt = select(RecordState.department, RecordState.year, RecordState.code, func.count())
+    if departments is not None:
+        stmt = stmt.where(col(RecordState.department).in_(sorted(departments)))
     rows = session.exec(
-        select(RecordState.department, RecordState.year, RecordState.code, func.count())
-        .group_by(col(RecordState.department), col(RecordState.year), col(RecordState.code))
+        stmt.group_by(col(RecordState.department), col(RecordState.year),
+                      col(RecordState.code))
     ).all()
     rep = Report()
     for dept, year, code, n in rows:
@@ -153,6 +157,8 @@ class FlagFilter:
     department: str | None = None
     year: int | None = None
     record_nos: tuple[str, ...] = ()
+    # A scoped auditor's departments: records of others are not listed (None: every one).
+    departments: frozenset[str] | None = None
 
 
 def flagged(session: Session, flt: FlagFilter | None = None, limit: int | None = None,
@@ -177,6 +183,8 @@ def _where(stmt: Any, flt: FlagFilter) -> Any:
         stmt = stmt.where(col(RecordState.year) == flt.year)
     if flt.record_nos:
         stmt = stmt.where(col(RecordState.record_no).in_(flt.record_nos))
+    if flt.departments is not None:
+        stmt = stmt.where(col(RecordState.department).in_(sorted(flt.departments)))
     return stmt
 
 

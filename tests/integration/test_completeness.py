@@ -127,3 +127,15 @@ def test_completeness_names_every_missing_type(instance: Callable[..., Settings]
     assert {r["key"]: r["missing"] for r in rows} == {
         "K1": "银行账户信息", "K2": " ".join(CLAIM_LIST),
         "R1": "身份证复印件 医疗费用清单 银行账户信息"}
+
+    # A scoped auditor's coverage lists their departments' records only.
+    res = runner.invoke(cli_app, ["-c", str(cfg), "users", "add", "sun.uw", "-r", "auditor",
+                                  "-d", "承保部", "--no-password"])
+    assert res.exit_code == 0, res.output
+    auditor_cfg = write_config(s.model_copy(update={"actor": "sun.uw"}), tmp_path / "a.toml")
+    res = runner.invoke(cli_app, ["-c", str(auditor_cfg), "coverage", "--json"])
+    assert res.exit_code == 0, res.output
+    cov = json.loads(res.stdout)
+    assert list(cov["by_department"]) == ["承保部"] and cov["totals"]["total"] == 1
+    res = runner.invoke(cli_app, ["-c", str(cfg), "coverage", "--json"])
+    assert json.loads(res.stdout)["totals"]["total"] == 2  # unscoped: R1 (no department) too
