@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from papervault.index.accounts.scope import EVERYTHING
+from papervault.index.accounts.scope import EVERYTHING, Scope, make_scope
 from papervault.index.catalog.db import make_engine, upgrade
 from papervault.index.search.indexer import document_tokens, write_chunks
 from papervault.index.search.query import SearchQuery, search
@@ -160,17 +160,25 @@ def _texts(ids: list[str], rng: random.Random) -> dict[str, list[str]]:
     }
 
 
-def measure(engine: Engine, kinds: dict[str, list[SearchQuery]], rounds: int) -> None:
-    print(f"{'query kind':<18} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  hits (first query)")
+# A records officer of one department (~20% of the documents) cleared to 内部 (issue 18):
+# the scope is one more filter on every query.
+SCOPED = make_scope(["理赔部"], "内部", ["公开", "内部", "机密"], "内部",
+                    {"身份证复印件": "机密", "医疗费用清单": "机密", "银行账户信息": "机密"})
+
+
+def measure(engine: Engine, kinds: dict[str, list[SearchQuery]], rounds: int,
+            scope: Scope = EVERYTHING) -> None:
+    print(f"{'query kind':<18} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  hits (first query)"
+          + ("" if scope.unrestricted else "   [scoped: 理赔部, 内部]"))
     with Session(engine) as session:
-        search(session, SearchQuery(q="保"), EVERYTHING)  # warm the page cache
+        search(session, SearchQuery(q="保"), scope)  # warm the page cache
         for kind, qs in kinds.items():
             times: list[float] = []
             first_total = ""
             for _ in range(rounds):
                 for q in qs:
                     t0 = time.perf_counter()
-                    r = search(session, q, EVERYTHING)
+                    r = search(session, q, scope)
                     times.append((time.perf_counter() - t0) * 1000)
                     if not first_total:
                         first_total = f"{q.q}: {r.total}{'+' if r.total_capped else ''}"
@@ -194,7 +202,8 @@ def index_size(engine: Engine) -> str:
     return f"{size / 1e6:.0f} MB"
 
 
-def run(url: str, n: int, seed: int, rounds: int, reuse: bool = False) -> None:
+def run(url: str, n: int, seed: int, rounds: int, reuse: bool = False,
+        scoped: bool = False) -> None:
     engine = make_engine(url)
     upgrade(engine)
     with engine.connect() as c:
@@ -212,6 +221,8 @@ def run(url: str, n: int, seed: int, rounds: int, reuse: bool = False) -> None:
         print(f"\n== {engine.dialect.name}: {n:,} documents, build {seconds:.0f} s "
               f"({n / seconds:,.0f} docs/s), search index {index_size(engine)}")
     measure(engine, queries(ids, random.Random(seed)), rounds)
+    if scoped:
+        measure(engine, queries(ids, random.Random(seed)), rounds, SCOPED)
     engine.dispose()
 
 
@@ -225,15 +236,17 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true",
                     help="measure an already built --sqlite file / --postgres database again")
     ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    ap.add_argument("--scoped", action="store_true",
+                    help="also measure as an officer scoped to one department, cleared to 内部")
     args = ap.parse_args()
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory(prefix="pv-bench-") as tmp:
             db = args.sqlite or Path(tmp) / "bench.db"
-            run(f"sqlite:///{db}", args.docs, args.seed, args.rounds, args.reuse)
+            run(f"sqlite:///{db}", args.docs, args.seed, args.rounds, args.reuse, args.scoped)
             size = db.stat().st_size
             print(f"SQLite file {size / 1e6:.0f} MB (documents + index)")
     if args.postgres:
-        run(args.postgres, args.docs, args.seed, args.rounds, args.reuse)
+        run(args.postgres, args.docs, args.seed, args.rounds, args.reuse, args.scoped)
 
 
 if __name__ == "__main__":
