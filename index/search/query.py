@@ -127,9 +127,10 @@ def tsquery_literal(groups: list[list[str]]) -> str:
     return " & ".join("(" + " <-> ".join(f"'{t}'" for t in g) + ")" for g in groups)
 
 
-def _where(query: SearchQuery, scope: Scope) -> tuple[list[str], dict[str, object]]:
+def _where(query: SearchQuery, scope: Scope, sqlite: bool
+           ) -> tuple[list[str], dict[str, object]]:
     # The user's scope is one more filter: hits, counts and snippets all come from it.
-    clauses, params = scope.document_sql("d")
+    clauses, params = scope.document_sql("d", unindexed=sqlite)
     for name in ("client_id", "record_no", "department", "doc_type", "link_state"):
         value = getattr(query, name)
         if value:
@@ -175,7 +176,7 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
     validate(query)
     catch_up(session)
     groups = parse_query(query.q)
-    filters, params = _where(query, scope)
+    filters, params = _where(query, scope, is_sqlite(session))
     # A client ID or 档号 filter names a few documents, and so may a department, type or
     # date: SQLite must start from them, not from every chunk holding the words (348 ms for
     # 理赔 + a client, 373 ms for 被保险人 + a department and type, at 100k documents).
