@@ -277,7 +277,7 @@ def sheet_records(session: Session, every: bool, record_nos: tuple[str, ...] = (
     refresh(session)
     f = flt or FlagFilter()
     stmt2 = _where(select(RecordState.record_no), FlagFilter(f.state, f.department, f.year,
-                                                             record_nos))
+                                                             record_nos, f.departments))
     nos = list(session.exec(stmt2.order_by(col(RecordState.record_no))))
     recs: dict[str, PaperRecord] = {}
     for i in range(0, len(nos), CHUNK):

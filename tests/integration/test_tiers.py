@@ -303,3 +303,77 @@ def test_every_officer_command_keeps_a_scoped_officer_inside_the_scope(
     assert json.loads(out)["documents"]["total"] == 4
     everything = walk("zhou.all")
     assert [w for w in LEAKS["proposal"] + LEAKS["mandate"] if w not in everything] == []
+
+
+@pytest.mark.slow
+def test_every_route_keeps_a_scoped_officer_inside_the_scope(
+    office: Office, instance: Callable[..., Settings],
+) -> None:
+    """The route matrix's scope dimension: every route of the app, called by a scoped
+    officer with the IDs of documents and clients outside their scope (another
+    department's, a 机密 copy, an unfiled one), gives none of them away (a count, a
+    snippet, a thumbnail, a name); the unscoped officer calling the same sees them."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+    from fastapi.testclient import TestClient
+
+    from papervault.index.web.app import create_app
+
+    s = instance(access={"login": True})
+    engine = make_engine(s.db_url)
+    tokens: dict[str, str] = {}
+    with session_scope(engine) as session:
+        for name in ("li.claims", "zhou.all"):
+            _, tokens[name] = users.create_token(session, users.get_user(session, name), "t")
+    ids = office.ids
+    hidden = [ids["proposal"], ids["idcard"], ids["mandate"]]
+    thumbs: dict[str, list[int]] = {}
+    answered: dict[str, set[str]] = {}
+
+    def walk(web: TestClient, who: str) -> str:
+        headers = {"Authorization": f"Bearer {tokens[who]}"}
+        contexts = [rc for rc in iter_route_contexts(web.app.routes)  # type: ignore[attr-defined]
+                    if isinstance(rc.original_route, APIRoute)]
+        seen = ""
+        for rc in contexts:
+            for method in sorted(rc.original_route.methods - {"HEAD"}):  # type: ignore[attr-defined]
+                for doc_id in hidden:
+                    path = (rc.path.replace("{doc_id}", str(doc_id))
+                            .replace("{page_no}", "1").replace("{client_id}", C_UW)
+                            .replace("{token_id}", "999999").replace("{username}", who))
+                    # Words the hidden documents hold, none of them a leak marker.
+                    params = {"q": "保险", "client_id": C_UW}
+                    r = web.request(method, path, headers=headers, params=params,
+                                    follow_redirects=False)
+                    # /readyz: 503 without a live worker, by design
+                    assert r.status_code < 500 or path == "/readyz", (
+                        method, path, r.status_code, r.text[:300])
+                    answered.setdefault(who, set()).add(
+                        f"{method} {rc.path} {r.status_code}")
+                    if r.headers.get("content-type", "").startswith("image/"):
+                        thumbs.setdefault(who, []).append(doc_id)
+                        continue
+                    body = r.text
+                    for echoed in (*params.values(), path):
+                        body = body.replace(echoed, "")
+                    seen += body
+        return seen
+
+    with TestClient(create_app(s)) as web:
+        shown = walk(web, "li.claims")
+        everything = walk(web, "zhou.all")
+    # The walk ran signed in throughout (a revoked token would make it vacuous).
+    for who in ("li.claims", "zhou.all"):
+        assert {"GET /api/search 200", "GET /status 200", "GET /api/me 200",
+                "GET /documents/{doc_id} 404", "GET /clients/{client_id} 404"
+                if who == "li.claims" else "GET /clients/{client_id} 200"} <= answered[who]
+    markers = [w for words in LEAKS.values() for w in words if w != C_UW]  # C_UW: echoed
+    assert [w for w in markers if w in shown] == []
+    assert "li.claims" not in thumbs  # no page image of a hidden document
+    assert [w for w in LEAKS["proposal"] + LEAKS["mandate"]
+            if w != C_UW and w not in everything] == []
+    assert thumbs.get("zhou.all")
+    with Session(engine) as session:
+        filtered = {e.target for e in session.exec(select(AuditEntry).where(
+            AuditEntry.action == "access.filtered", AuditEntry.actor == "li.claims"))}
+    engine.dispose()
+    assert {f"document:{i}" for i in hidden} <= filtered and f"client:{C_UW}" in filtered
