@@ -12,7 +12,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from papervault.config.errors import ConfigError
@@ -226,6 +234,61 @@ class AccessSettings(BaseModel):
     secure_cookies: bool = False
     # Keys the session's CSRF tokens; beside the master key, made on first use.
     session_key_file: Path = Path("keys/session.key")
+    # Sensitivity levels (密级), lowest first. A document above a user's clearance is
+    # invisible to them; one not yet classified is held at ``default_level``.
+    levels: list[str] = Field(default_factory=lambda: ["公开", "内部", "机密"], min_length=1)
+    default_level: str = "内部"
+    # Each role's clearance unless the user has their own. Auditors sample every kind of
+    # scan for the spot check (DA/T 31), so they hold the top level.
+    role_clearance: dict[str, str] = Field(default_factory=lambda: {
+        "scanner": "公开", "officer": "内部", "auditor": "机密", "admin": "公开"})
+    # A document type's level when neither a person nor the paper record set one.
+    type_levels: dict[str, str] = Field(default_factory=lambda: {
+        "身份证复印件": "机密", "医疗费用清单": "机密", "银行账户信息": "机密"})
+
+    @model_validator(mode="after")
+    def _known_levels(self) -> AccessSettings:
+        named = [self.default_level, *self.role_clearance.values(), *self.type_levels.values()]
+        unknown = sorted({n for n in named if n not in self.levels})
+        if unknown:
+            raise ValueError(f"levels {unknown} are not in access.levels {self.levels}")
+        return self
+
+
+class DocTypeRule(BaseModel):
+    """A document type and the words that name it near the top of a page."""
+
+    name: str = Field(min_length=1, max_length=64)
+    keywords: list[str] = Field(min_length=1)
+
+
+def _default_types() -> list[DocTypeRule]:
+    pairs = [("投保单", ["投保单", "投保书"]), ("保单", ["保险单", "保单正本", "保险合同"]),
+             ("理赔申请书", ["理赔申请书", "索赔申请书", "理赔申请"]),
+             ("身份证复印件", ["居民身份证", "身份证复印件", "公民身份号码"]),
+             ("医疗费用清单", ["医疗费用清单", "医疗费用", "住院费用清单"]),
+             ("授权委托书", ["授权委托书", "委托书"]),
+             ("银行账户信息", ["银行账户信息", "银行账户", "开户银行"])]
+    return [DocTypeRule(name=n, keywords=k) for n, k in pairs]
+
+
+class ClassifySettings(BaseModel):
+    # The first lines of OCR text a type's keywords are looked for in (a title sits on
+    # top; lower down a claim form names the policy, which is not what it is).
+    first_lines: int = Field(8, ge=1)
+    types: list[DocTypeRule] = Field(default_factory=_default_types)
+
+
+class CompletenessSettings(BaseModel):
+    # Document types a client file of each department must hold.
+    departments: dict[str, list[str]] = Field(default_factory=lambda: {
+        "理赔部": ["理赔申请书", "身份证复印件", "医疗费用清单", "银行账户信息"],
+        "承保部": ["投保单", "保单", "身份证复印件"]})
+    # Per document type of the paper record (its 题名 classified by the same rules): wins
+    # over the department's list.
+    record_types: dict[str, list[str]] = Field(default_factory=dict)
+    # A register row or newest document older than this is stale (contact details, …).
+    stale_days: int = Field(365, ge=1)
 
 
 class PrivacySettings(BaseModel):
@@ -259,6 +322,8 @@ class Settings(BaseSettings):
     access: AccessSettings = AccessSettings()
     privacy: PrivacySettings = PrivacySettings()
     coverage: CoverageSettings = CoverageSettings()
+    classify: ClassifySettings = ClassifySettings()
+    completeness: CompletenessSettings = CompletenessSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from papervault.config.errors import NotFound
 from papervault.config.settings import Settings
 from papervault.index.accounts.audit import load_audit_key, record
+from papervault.index.accounts.scope import Hidden, Scope
 from papervault.index.catalog.models import Client, Document, Page, PaperRecord
 from papervault.index.registers.parties import mentioning
 from papervault.index.search.query import Hit, SearchQuery, SearchResult
@@ -34,11 +35,14 @@ class StoredFile:
     media_type: str
 
 
-def get_document(session: Session, doc_id: int) -> Document:
-    """The document, or :class:`NotFound` naming it."""
+def get_document(session: Session, doc_id: int, scope: Scope) -> Document:
+    """The document, or :class:`NotFound` naming it (:class:`Hidden`, which reads the
+    same, when it lies outside ``scope``)."""
     doc = session.get(Document, doc_id)
     if doc is None:
         raise NotFound(what=f"document {doc_id}")
+    if not scope.sees_document(doc):
+        raise Hidden(what=f"document {doc_id}", target=f"document:{doc_id}")
     return doc
 
 
@@ -69,14 +73,17 @@ def pages_of(session: Session, doc_id: int) -> list[Page]:
 
 
 def document_dict(doc: Document, pages: list[Page] | None = None,
-                  parties: list[str] | None = None) -> dict[str, Any]:
+                  parties: list[str] | None = None, level: str | None = None
+                  ) -> dict[str, Any]:
     """The document as JSON-ready data (no keys, no object names); ``parties``: the other
-    registered clients it names (:func:`index.registers.parties.parties_of`)."""
+    registered clients it names (:func:`index.registers.parties.parties_of`); ``level``:
+    its 密级."""
     out: dict[str, Any] = {
         "id": doc.id, "original_name": doc.original_name, "media_type": doc.media_type,
         "size": doc.size, "sha256": doc.sha256, "page_count": doc.page_count,
         "state": doc.state, "link_state": doc.link_state, "client_id": doc.client_id,
         "record_no": doc.record_no, "department": doc.department, "doc_type": doc.doc_type,
+        "doc_type_source": doc.doc_type_source, "sensitivity": level or doc.sensitivity,
         "doc_date": doc.doc_date, "ingested_at": doc.ingested_at, "ocr_at": doc.ocr_at,
         "source_folder": doc.source_folder, "verify_state": doc.verify_state,
         "has_searchable_pdf": bool(doc.searchable_object_name),
@@ -121,18 +128,29 @@ class ClientView:
     mentioned: list[Document] = field(default_factory=list)
 
 
-def client_view(session: Session, client_id: str) -> ClientView:
-    """A client's register entry, documents (newest first) and paper records."""
+def client_view(session: Session, client_id: str, scope: Scope) -> ClientView:
+    """A client's register entry, documents (newest first) and paper records, as far as
+    ``scope`` sees them; a client of whom it sees nothing is :class:`Hidden`."""
     client_id = client_id.strip()
     client = session.get(Client, client_id)
-    docs = list(session.exec(select(Document).where(Document.client_id == client_id)
+    docs = list(session.exec(select(Document).where(Document.client_id == client_id,
+                                                    scope.document_where())
                              .order_by(col(Document.ingested_at).desc())))
-    records = list(session.exec(select(PaperRecord).where(PaperRecord.client_id == client_id)
+    records = list(session.exec(select(PaperRecord).where(PaperRecord.client_id == client_id,
+                                                          scope.record_where())
                                 .order_by(col(PaperRecord.record_no))))
-    mentioned = mentioning(session, client_id)
-    if client is None and not docs and not records and not mentioned:
+    # Forms naming the client as a party are documents too: the same scope applies.
+    mentioned = [d for d in mentioning(session, client_id) if scope.sees_document(d)]
+    shown_client = client if client is not None and scope.sees_client(client) else None
+    if shown_client is None and not docs and not records and not mentioned:
+        exists = client is not None or session.exec(
+            select(Document.id).where(Document.client_id == client_id).limit(1)).first() \
+            is not None or session.exec(select(PaperRecord.record_no).where(
+                PaperRecord.client_id == client_id).limit(1)).first() is not None
+        if exists:
+            raise Hidden(what=f"client {client_id}", target=f"client:{client_id}")
         raise NotFound(what=f"client {client_id}")
-    return ClientView(client_id, client, docs, records, mentioned)
+    return ClientView(client_id, shown_client, docs, records, mentioned)
 
 
 def client_dict(view: ClientView) -> dict[str, Any]:
@@ -152,12 +170,16 @@ def client_dict(view: ClientView) -> dict[str, Any]:
     }
 
 
-def shown(result: SearchResult) -> dict[str, object]:
+def shown(result: SearchResult, scope: Scope) -> dict[str, object]:
     """What a search showed, for its audit entry: snippets are OCR content, so the
     documents and clients they came from are named (review M9: the per-client audit
-    filter missed them)."""
-    return {"documents": [h.document_id for h in result.hits],
-            "clients": sorted({h.client_id for h in result.hits if h.client_id})}
+    filter missed them); a limited user's scope is named too (what was filtered)."""
+    out: dict[str, object] = {"documents": [h.document_id for h in result.hits],
+                              "clients": sorted({h.client_id for h in result.hits
+                                                 if h.client_id})}
+    if not scope.unrestricted:
+        out["scope"] = scope.describe()
+    return out
 
 
 class Auditor:
@@ -172,7 +194,7 @@ class Auditor:
         record(session, self._key, actor, action, target, detail, origin)
 
 
-def find(session: Session, query: SearchQuery, pi_key: bytes | None
+def find(session: Session, query: SearchQuery, pi_key: bytes | None, scope: Scope
          ) -> tuple[SearchResult, str]:
     """Search, with full ID/card numbers found through their hashes when text is masked;
     returns the result and the query as the audit trail may keep it (numbers masked)."""
@@ -184,7 +206,7 @@ def find(session: Session, query: SearchQuery, pi_key: bytes | None
     rw = rewrite_query(session, query.q, pi_key)
     if rw.doc_ids is not None:
         query = replace(query, q=rw.q, doc_ids=rw.doc_ids)
-    return search(session, query), rw.audit_q
+    return search(session, query, scope), rw.audit_q
 
 
 def parse_date(value: str | None) -> date | None:

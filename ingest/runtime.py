@@ -18,6 +18,7 @@ from papervault.config.errors import ConfigError
 from papervault.config.settings import Settings
 from papervault.index.accounts.anchor import follow_commits
 from papervault.index.accounts.audit import load_audit_key
+from papervault.index.catalog import doctypes
 from papervault.index.catalog.db import make_engine, upgrade
 from papervault.ingest.daemon import WatchConfig
 from papervault.ingest.permissions import secure_instance
@@ -69,6 +70,7 @@ class Runtime:
             min_dpi_warning=o.min_dpi_warning, low_confidence_warning=o.low_confidence_warning,
             pi_key=pi_key(self.settings), max_pixels=self.settings.limits.max_pixels,
             page_memory_mb=o.page_memory_mb,
+            type_rules=doctypes.rules_from(self.settings.classify),
         )
 
 

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from papervault.config.errors import ConfigError, TransientError
 from papervault.config.settings import Settings
+from papervault.index.accounts.scope import Scope
 from papervault.index.catalog import jobs
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document
@@ -288,10 +289,10 @@ def _start_web(s: Settings, stop: threading.Event,
     return threading.Thread(target=serve, name="web")
 
 
-def gather_status(s: Settings) -> dict[str, Any]:
+def gather_status(s: Settings, scope: Scope) -> dict[str, Any]:
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        data = status(session)
+        data = status(session, scope)
     capture_file = run_dir(s) / "capture.json"
     if capture_file.exists():
         try:
@@ -303,21 +304,23 @@ def gather_status(s: Settings) -> dict[str, Any]:
     return data
 
 
-def unlinked(s: Settings) -> list[dict[str, Any]]:
+def unlinked(s: Settings, scope: Scope) -> list[dict[str, Any]]:
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
         docs = session.exec(
-            select(Document).where(col(Document.link_state).in_(["unlinked", "ambiguous"]))
+            select(Document).where(col(Document.link_state).in_(["unlinked", "ambiguous"]),
+                                   scope.document_where())
             .order_by(col(Document.id))
         ).all()
         return [review.review_item(session, d) for d in docs]
 
 
 def hand_link(s: Settings, doc_id: int, client_id: str | None,
-              record_no: str | None) -> review.HandLink:
-    """Link a document by hand (client, 档号 or both), audited, with its metadata."""
+              record_no: str | None, scope: Scope) -> review.HandLink:
+    """Link a document by hand (client, 档号 or both) within ``scope``, audited, with its
+    metadata."""
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
         return review.link_by_hand(session, doc_id, client_id, record_no,
                                    audit_key=audit_key(s), actor=s.actor,
-                                   dates=compile_dates(s.link.date_patterns))
+                                   dates=compile_dates(s.link.date_patterns), scope=scope)

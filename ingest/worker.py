@@ -25,7 +25,7 @@ from papervault.config.errors import PapervaultError, TransientError
 from papervault.config.messages import pair
 from papervault.config.settings import DEFAULT_DATE_PATTERNS
 from papervault.index.accounts import privacy
-from papervault.index.catalog import documents, jobs
+from papervault.index.catalog import doctypes, documents, jobs
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document, Page, PaperRecord, utcnow
 from papervault.index.registers import linking as link
@@ -62,6 +62,7 @@ class WorkerConfig:
     page_memory_mb: int = 3072  # RLIMIT_AS of a page process and the tools it runs
     crash_token: str | None = None  # tests only: see PageTask.crash_token
     date_patterns: tuple[str, ...] = tuple(DEFAULT_DATE_PATTERNS)
+    type_rules: doctypes.TypeRules = doctypes.TypeRules(())
 
 
 def worker_name() -> str:
@@ -213,7 +214,8 @@ class Worker:
             if thumbs_obj is not None and doc.thumbs_object_name:
                 self._drop_replaced(doc.thumbs_object_name, thumbs_obj.name)
             # Quality warnings, then one child document per cover sheet (issue 4).
-            checks = split.Checks(self.cfg.min_dpi_warning, self.cfg.low_confidence_warning)
+            checks = split.Checks(self.cfg.min_dpi_warning, self.cfg.low_confidence_warning,
+                                  self.cfg.type_rules)
             split.after_save(self.engine, self.store, claim.document_id, original,
                              doc.media_type, pages, sheets, workdir, checks)
         finally:
@@ -307,6 +309,8 @@ class Worker:
             row.ocr_at = utcnow()
             if row.link_source != "manual":
                 decision.apply_to(row)
+            doctypes.offer_type(row, doctypes.classify_text(row.text, self.cfg.type_rules),
+                                "keywords")
             row.candidates = decision.candidate_text
             parties.save_mentions(s, row, decision)
             metadata.apply_record_metadata(s, row, self.date_patterns)

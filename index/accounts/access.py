@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from papervault.index.accounts.scope import Scope
+
 
 class Role(StrEnum):
     SCANNER = "scanner"    # 扫描员: drops scans, watches the queue
@@ -132,6 +134,10 @@ COMMANDS: dict[str, Rule] = {
     "clients import": Perm.REGISTERS,
     "paper import": Perm.PAPER_REGISTER,
     "review": Perm.LINK,
+    "classify list": Perm.LINK,
+    "classify set": Perm.LINK,
+    # officers chase the missing papers, auditors report on them: both see metadata
+    "completeness": Perm.VIEW_METADATA,
     "search": Perm.SEARCH,
     "show": Perm.VIEW_METADATA,
     "get": Perm.DOWNLOAD,
@@ -160,6 +166,7 @@ COMMANDS: dict[str, Rule] = {
     "users list": Perm.USERS,
     "users add": Perm.USERS,
     "users roles": Perm.USERS,
+    "users scope": Perm.USERS,
     "users disable": Perm.USERS,
     "users enable": Perm.USERS,
     "users reset-password": Perm.USERS,
@@ -206,6 +213,7 @@ class Principal:
     roles: frozenset[Role]
     perms: frozenset[Perm]
     via: str  # "session" | "token" | "local"
+    scope: Scope  # departments and clearance: what of the archive exists for them
     must_change_password: bool = False
     session_id: int | None = None
     token_id: int | None = None

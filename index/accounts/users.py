@@ -29,6 +29,7 @@ from papervault.index.accounts.access import (
     roles_text,
 )
 from papervault.index.accounts.audit import lock_chain
+from papervault.index.accounts.scope import Scope, highest, make_scope
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import ApiToken, AuditEntry, LoginSession, User, utcnow
 
@@ -63,11 +64,38 @@ def user_roles(user: User) -> frozenset[Role]:
     return parse_roles(user.roles)
 
 
+def departments_of(user: User) -> list[str]:
+    return [d for d in user.departments.splitlines() if d.strip()]
+
+
+def scope_of(user: User, cfg: AccessSettings) -> Scope:
+    """The user's departments and clearance (their own, else their roles' highest)."""
+    clearance = user.clearance or highest(
+        cfg.levels, (cfg.role_clearance.get(r.value) for r in user_roles(user)))
+    return make_scope(departments_of(user), clearance, cfg.levels, cfg.default_level,
+                      cfg.type_levels)
+
+
+def set_scope(session: Session, username: str, departments: list[str],
+              clearance: str | None, cfg: AccessSettings) -> User:
+    """Limit a user to ``departments`` (empty: every department) and set their clearance
+    (None: keep it; ``""``: back to their roles' clearance)."""
+    user = get_user(session, username)
+    user.departments = "\n".join(sorted({d.strip() for d in departments if d.strip()}))
+    if clearance is not None:
+        if clearance and clearance not in cfg.levels:
+            raise BadInput(detail=f"clearance {clearance!r}: one of {' '.join(cfg.levels)}")
+        user.clearance = clearance or None
+    session.add(user)
+    return user
+
+
 def principal_of(user: User, cfg: AccessSettings, via: str, session_id: int | None = None,
                  token_id: int | None = None) -> Principal:
     roles = user_roles(user)
     return Principal(username=user.username, roles=roles,
                      perms=permissions(roles, cfg.auditor_sees_content), via=via,
+                     scope=scope_of(user, cfg),
                      # Tokens too (review M4): a one-time password not yet changed must
                      # not be worked around with a token. Password-less service accounts
                      # have nothing to change.

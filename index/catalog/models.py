@@ -49,8 +49,11 @@ class Document(SQLModel, table=True):
     record_no: str | None = Field(default=None, max_length=64, index=True)
     department: str | None = Field(default=None, max_length=128, index=True)
     doc_type: str | None = Field(default=None, max_length=64, index=True)
-    # Who set doc_type: manual > record (题名) > coversheet > keyword (index.registers.metadata)
+    # Who set doc_type (index.catalog.doctypes.SOURCES): a lower source never overwrites
+    # a higher one (a hand-set type survives OCR being run again).
     doc_type_source: str | None = Field(default=None, max_length=16)
+    # 密级 set by a person or the paper record; None: by type, else access.default_level.
+    sensitivity: str | None = Field(default=None, max_length=32, index=True)
     doc_date: date | None = Field(default=None, index=True)
     doc_date_source: str | None = Field(default=None, max_length=16)  # text | record
     ingested_at: datetime = Field(default_factory=utcnow, index=True)
@@ -123,6 +126,7 @@ class PaperRecord(SQLModel, table=True):
     shelf: str | None = Field(default=None, max_length=64)
     box: str | None = Field(default=None, max_length=64)
     expected_pages: int | None = None
+    sensitivity: str | None = Field(default=None, max_length=32)  # 密级; None: the default
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -198,6 +202,10 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=64, unique=True)
     display_name: str = Field(default="", max_length=128)
     roles: str = Field(default="", max_length=128)
+    # The departments the user works for, one a line; empty: every department (unscoped).
+    departments: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # 密级 the user may see; None: their roles' clearance (access.role_clearance).
+    clearance: str | None = Field(default=None, max_length=32)
     # argon2id; None for an account that may only act locally (CLI) or by token.
     password_hash: str | None = Field(default=None, sa_column=Column(Text))
     must_change_password: bool = True

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from papervault.config.errors import BadInput, NotFound
+from papervault.index.accounts.scope import EVERYTHING, Scope
 from papervault.index.catalog.models import Document, utcnow
 from papervault.index.coverage.tables import CoverageDirty, QaCheck
 
@@ -81,10 +82,11 @@ def _mark_dirty(session: Session, record_no: str) -> None:
         session.add(CoverageDirty(record_no=record_no))
 
 
-def pending(session: Session) -> list[dict[str, Any]]:
-    """Documents waiting for a verdict."""
+def pending(session: Session, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
+    """Documents waiting for a verdict (of those ``scope`` sees)."""
     stmt = (select(QaCheck, Document).join(Document, col(Document.id) == col(QaCheck.document_id))
-            .where(col(QaCheck.result) == "pending").order_by(col(QaCheck.document_id)))
+            .where(col(QaCheck.result) == "pending", scope.document_where())
+            .order_by(col(QaCheck.document_id)))
     return [_row(q, d) for q, d in session.exec(stmt)]
 
 

@@ -124,12 +124,16 @@ class Report:
         }
 
 
-def report(session: Session) -> Report:
-    """Totals and breakdowns by department and year (refreshes marked records first)."""
+def report(session: Session, departments: frozenset[str] | None = None) -> Report:
+    """Totals and breakdowns by department and year (refreshes marked records first);
+    ``departments``: a scoped auditor's (None: every record)."""
     refresh(session)
+    stmt = select(RecordState.department, RecordState.year, RecordState.code, func.count())
+    if departments is not None:
+        stmt = stmt.where(col(RecordState.department).in_(sorted(departments)))
     rows = session.exec(
-        select(RecordState.department, RecordState.year, RecordState.code, func.count())
-        .group_by(col(RecordState.department), col(RecordState.year), col(RecordState.code))
+        stmt.group_by(col(RecordState.department), col(RecordState.year),
+                      col(RecordState.code))
     ).all()
     rep = Report()
     for dept, year, code, n in rows:
@@ -201,6 +205,8 @@ class FlagFilter:
     department: str | None = None
     year: int | None = None
     record_nos: tuple[str, ...] = ()
+    # A scoped auditor's departments: records of others are not listed (None: every one).
+    departments: frozenset[str] | None = None
 
 
 def flagged(session: Session, flt: FlagFilter | None = None, limit: int | None = None,
@@ -225,6 +231,8 @@ def _where(stmt: Any, flt: FlagFilter) -> Any:
         stmt = stmt.where(col(RecordState.year) == flt.year)
     if flt.record_nos:
         stmt = stmt.where(col(RecordState.record_no).in_(flt.record_nos))
+    if flt.departments is not None:
+        stmt = stmt.where(col(RecordState.department).in_(sorted(flt.departments)))
     return stmt
 
 
@@ -329,7 +337,7 @@ def sheet_records(session: Session, every: bool, record_nos: tuple[str, ...] = (
     refresh(session)
     f = flt or FlagFilter()
     stmt2 = _where(select(RecordState.record_no), FlagFilter(f.state, f.department, f.year,
-                                                             record_nos))
+                                                             record_nos, f.departments))
     # A scan waiting for review is a scan: a cover sheet would have the paper scanned twice.
     stmt2 = stmt2.where(col(RecordState.code) != REVIEW)
     nos = list(session.exec(stmt2.order_by(col(RecordState.record_no))))

@@ -20,11 +20,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from papervault.config.settings import DEFAULT_DATE_PATTERNS
+from papervault.config.settings import DEFAULT_DATE_PATTERNS, AccessSettings
+from papervault.index.catalog import doctypes
 from papervault.index.catalog.models import Client, Document, PaperRecord
 from papervault.index.text import fold_cell
 
-DOC_TYPE_PRECEDENCE = ("manual", "record", "coversheet", "keyword")
+# Strongest first: the reverse of the tiers rule's order (index.catalog.doctypes.SOURCES),
+# so both speak of the same sources.
+DOC_TYPE_PRECEDENCE = tuple(reversed(doctypes.SOURCES))
 
 
 def compile_dates(patterns: Iterable[str] = DEFAULT_DATE_PATTERNS) -> tuple[re.Pattern[str], ...]:
@@ -115,4 +118,6 @@ def apply_record_metadata(session: Session, doc: Document,
     doc.department, doc.doc_type, doc.doc_type_source = (now.department, now.doc_type,
                                                          now.doc_type_source)
     doc.doc_date, doc.doc_date_source = now.doc_date, now.doc_date_source
+    if rec is not None:  # a record marked 机密 makes its documents 机密 (tiers)
+        doctypes.offer_level(doc, rec.sensitivity, AccessSettings().levels)
     session.add(doc)

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from papervault.config.errors import BadInput, LinkMismatch, NotFound
 from papervault.index.accounts import audit
+from papervault.index.accounts.scope import EVERYTHING, Hidden, Scope
 from papervault.index.catalog.models import Client, Document, PaperRecord
 from papervault.index.registers import metadata, parties
 from papervault.index.text import fold_id
@@ -39,7 +40,8 @@ def propose(session: Session, record_no: str) -> str | None:
 def link_by_hand(session: Session, doc_id: int, client_id: str | None,
                  record_no: str | None, *, audit_key: bytes, actor: str,
                  origin: str | None = None,
-                 dates: Sequence[re.Pattern[str]] = metadata.DEFAULT_DATES) -> HandLink:
+                 dates: Sequence[re.Pattern[str]] = metadata.DEFAULT_DATES,
+                 scope: Scope = EVERYTHING) -> HandLink:
     """Link ``doc_id`` by hand, in the caller's transaction, and audit it.
 
     With a 档号 the record's client is taken (or checked against ``client_id``); with a
@@ -49,8 +51,15 @@ def link_by_hand(session: Session, doc_id: int, client_id: str | None,
     doc = session.get(Document, doc_id, with_for_update=True)
     if doc is None:
         raise NotFound(what=f"document {doc_id}")
+    if not scope.sees_document(doc):
+        raise Hidden(what=f"document {doc_id}", target=f"document:{doc_id}")
     client = _client(session, client_id) if client_id and client_id.strip() else None
     rec = _record(session, record_no) if record_no and record_no.strip() else None
+    # Nobody links into a department or 密级 they may not see (tiers).
+    if client is not None and not scope.sees_client(client):
+        raise Hidden(what=f"client {client_id}", target=f"client:{client.client_id}")
+    if rec is not None and not scope.sees_record(rec, client):
+        raise Hidden(what=f"paper record {record_no}", target=f"record:{rec.record_no}")
     if rec is None and doc.record_no:
         kept = session.get(PaperRecord, doc.record_no)
         keep = kept is not None and (kept.client_id is None or client is None

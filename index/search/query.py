@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from papervault.config.errors import BadInput
+from papervault.index.accounts.scope import Scope
 from papervault.index.search.indexer import CHUNK_SHIFT, catch_up, is_sqlite, tokens
 from papervault.index.text import fold_search
 
@@ -141,9 +142,10 @@ def tsquery_literal(groups: list[list[str]]) -> str:
     return " & ".join("(" + " <-> ".join(f"'{t}'" for t in g) + ")" for g in groups)
 
 
-def _where(query: SearchQuery) -> tuple[list[str], dict[str, object]]:
-    clauses: list[str] = []
-    params: dict[str, object] = {}
+def _where(query: SearchQuery, scope: Scope, sqlite: bool
+           ) -> tuple[list[str], dict[str, object]]:
+    # The user's scope is one more filter: hits, counts and snippets all come from it.
+    clauses, params = scope.document_sql("d", unindexed=sqlite)
     for name in ("client_id", "record_no", "department", "doc_type", "link_state"):
         value = getattr(query, name)
         if value:
@@ -178,8 +180,12 @@ def validate(query: SearchQuery) -> None:
             raise BadInput(detail=f"{lo} > {hi}")
 
 
-def search(session: Session, query: SearchQuery) -> SearchResult:
-    """Run ``query``: filtered, paginated, with snippets.
+def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
+    """Run ``query`` over what ``scope`` sees: filtered, paginated, with snippets.
+
+    A limited scope is a filter like any other, so on SQLite a common word's count under
+    it may be the scanned estimate ("N+", :data:`COUNT_SCAN`) where an unscoped user's
+    count is exact; paging still reaches every hit.
 
     Ranked by relevance (bm25 / ts_rank) when at most :data:`RANK_LIMIT` documents match;
     beyond that (``保`` in an insurer's archive) newest first, because ranking every one of a
@@ -191,7 +197,7 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     if not sqlite:
         _pg_tuning(session)
     groups = parse_query(query.q)
-    filters, params = _where(query)
+    filters, params = _where(query, scope, is_sqlite(session))
     # A client ID or 档号 filter names a few documents, and so may a department, type or
     # date: SQLite must start from them, not from every chunk holding the words (348 ms for
     # 理赔 + a client, 373 ms for 被保险人 + a department and type, at 100k documents).

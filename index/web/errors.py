@@ -14,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from papervault.config.errors import BadInput, NotSignedIn, PapervaultError
-from papervault.index.web.deps import ui
+from papervault.index.accounts.scope import Hidden
+from papervault.index.catalog.db import session_scope
+from papervault.index.web.deps import audit, engine_of, ui
 from papervault.index.web.gate import PasswordChangeRequired, identify_caller, login_redirect
 from papervault.index.web.render import render
 
@@ -38,8 +40,18 @@ async def _on_overflow(request: Request, exc: Exception) -> Response:
     return await on_error(request, BadInput(detail="number out of range"))
 
 
+def _audit_hidden(request: Request, exc: Hidden) -> None:
+    """An attempt by ID at something outside the caller's scope: answered as not found,
+    recorded in its own transaction (the route's was rolled back by the error)."""
+    with session_scope(engine_of(request)) as session:
+        audit(request, session, "access.filtered", str(exc.params.get("target", "")),
+              {"reason": "scope"})
+
+
 async def on_error(request: Request, exc: PapervaultError) -> Response:
     u = ui(request)
+    if isinstance(exc, Hidden):
+        await run_in_threadpool(_audit_hidden, request, exc)
     if exc.http_status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     if isinstance(exc, NotSignedIn) and not _is_api(request) and request.method == "GET":

@@ -19,7 +19,7 @@ from PIL import Image
 from papervault.config.errors import BadInput, NotFound, PapervaultError
 from papervault.index.archive import get_document, stored_file, thumbnails_file
 from papervault.index.catalog.db import session_scope
-from papervault.index.web.deps import audit
+from papervault.index.web.deps import audit, principal_of
 from papervault.storage.errors import IntegrityError
 from papervault.storage.objects import ObjectStore
 
@@ -37,7 +37,7 @@ def download(request: Request, doc_id: int, searchable: bool) -> StreamingRespon
     ``200`` and an empty body (M3), and its audit row says the download failed."""
     state = request.app.state
     with session_scope(state.engine) as session:
-        doc = get_document(session, doc_id)
+        doc = get_document(session, doc_id, principal_of(request).scope)
         f = stored_file(doc, searchable)
     store: ObjectStore = state.store
     chunks = store.iter_plaintext(f.object_name, f.wrapped)
@@ -70,7 +70,7 @@ def thumbnail(request: Request, doc_id: int, page_no: int, width: int) -> Respon
         raise BadInput(detail=f"1 ≤ w ≤ {THUMB_MAX}, page ≥ 1")
     state = request.app.state
     with session_scope(state.engine) as session:
-        doc = get_document(session, doc_id)
+        doc = get_document(session, doc_id, principal_of(request).scope)
         if doc.page_count is not None and page_no > doc.page_count:
             raise NotFound(what=f"page {page_no} of document {doc_id}")
         # The worker's small thumbnails when they serve (M10: no page view decrypts the

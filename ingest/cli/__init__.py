@@ -28,6 +28,7 @@ from papervault.ingest.cli import (
     recovery,
     registers,
     run,
+    tiers,
     users,
 )
 from papervault.ingest.cli.context import ConfigOpt, State, err
@@ -54,7 +55,8 @@ def _root(
 
 
 # Top-level commands (papervault init, search, verify, …) merge into the root; groups are named.
-for commands in (run.app, archive.app, registers.app, coverage.app, recovery.app, ops.app):
+for commands in (run.app, archive.app, registers.app, coverage.app, recovery.app, ops.app,
+                 tiers.app):
     app.add_typer(commands)
 app.add_typer(registers.clients, name="clients")
 app.add_typer(registers.paper, name="paper")
@@ -65,6 +67,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(orphans.app, name="orphans")
 app.add_typer(users.app, name="users")
+app.add_typer(tiers.classify, name="classify")
 
 
 def main() -> None:

@@ -24,7 +24,13 @@ from papervault.index.archive import (
 from papervault.index.catalog.db import session_scope
 from papervault.index.registers.parties import parties_of
 from papervault.index.search.query import SearchQuery
-from papervault.ingest.cli.context import emit_json, out, principal_of, settings_of
+from papervault.ingest.cli.context import (
+    emit_json,
+    hidden_audited,
+    out,
+    principal_of,
+    settings_of,
+)
 from papervault.ingest.runtime import local_s3, open_runtime, pi_key
 from papervault.storage.errors import IntegrityError
 
@@ -59,11 +65,12 @@ def search_cmd(
         doc_to=parse_date(date_to), ingested_from=parse_date(ingested_from),
         ingested_to=parse_date(ingested_to), page=page, per_page=per_page,
     )
+    scope = principal_of(ctx).scope
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        result, audit_q = find(session, q, pi_key(s))
+        result, audit_q = find(session, q, pi_key(s), scope)
         Auditor(s).record(session, s.actor, "search", audit_q,
-                          {**q.filters(), "total": result.total, **shown(result)})
+                          {**q.filters(), "total": result.total, **shown(result, scope)})
     if as_json:
         emit_json(result_dict(q, result))
         return
@@ -88,12 +95,13 @@ def show(
 ) -> None:
     """Show one document: metadata, pages and OCR text (the text needs view_content)."""
     s = settings_of(ctx)
-    content = principal_of(ctx).can(Perm.VIEW_CONTENT)
+    principal = principal_of(ctx)
+    content = principal.can(Perm.VIEW_CONTENT)
     rt = open_runtime(s)
-    with session_scope(rt.engine) as session:
-        doc = get_document(session, doc_id)
+    with hidden_audited(s), session_scope(rt.engine) as session:
+        doc = get_document(session, doc_id, principal.scope)
         data = document_dict(doc, pages_of(session, doc_id) if content else None,
-                             parties_of(session, doc_id))
+                             parties_of(session, doc_id), principal.scope.level_of(doc))
         Auditor(s).record(session, s.actor, "view", f"document:{doc_id}",
                           {"client_id": doc.client_id})
     if as_json:
@@ -120,10 +128,11 @@ def get(
 ) -> None:
     """Decrypt a document's original (SHA-256 checked) or its searchable PDF into a file."""
     s = settings_of(ctx)
+    scope = principal_of(ctx).scope
     with local_s3(s):
         rt = open_runtime(s)
-        with session_scope(rt.engine) as session:
-            f = stored_file(get_document(session, doc_id), searchable)
+        with hidden_audited(s), session_scope(rt.engine) as session:
+            f = stored_file(get_document(session, doc_id, scope), searchable)
         # Decrypt next to the target and rename only once the checksum matches, so a
         # tampered or truncated object never appears under the requested name.
         part = output.with_name(f".{output.name}.part")

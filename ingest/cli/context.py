@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +17,7 @@ from papervault.config.logging import setup_logging
 from papervault.config.settings import Settings, load_settings
 from papervault.index.accounts import audit, users
 from papervault.index.accounts.access import COMMANDS, Open, Principal, allows
+from papervault.index.accounts.scope import Hidden
 from papervault.index.catalog.db import make_engine, session_scope, upgrade
 from papervault.ingest.runtime import Runtime, audit_key
 
@@ -101,6 +104,23 @@ def authorize_command(s: Settings, key: str) -> Principal | None:
             session.commit()
             users.require(principal, rule)  # type: ignore[arg-type]  # raises Forbidden
         return principal
+
+
+@contextmanager
+def hidden_audited(s: Settings) -> Iterator[None]:
+    """Audit an attempt, by ID, at something outside the user's scope or clearance (the
+    user is told only "not found")."""
+    try:
+        yield
+    except Hidden as e:
+        engine = make_engine(s.db_url)
+        try:
+            with session_scope(engine) as session:
+                audit.record(session, audit_key(s), s.actor, "access.filtered",
+                             str(e.params.get("target", "")), {"reason": "scope"})
+        finally:
+            engine.dispose()
+        raise
 
 
 def emit_json(obj: Any) -> None:

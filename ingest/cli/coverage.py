@@ -19,7 +19,14 @@ from papervault.index.coverage.coversheets import render
 from papervault.index.coverage.report import CoverageBelow, FlagFilter
 from papervault.index.integrity import verification
 from papervault.index.integrity.verification import VerifyFailed
-from papervault.ingest.cli.context import audit_run, emit_json, err, out, settings_of
+from papervault.ingest.cli.context import (
+    audit_run,
+    emit_json,
+    err,
+    out,
+    principal_of,
+    settings_of,
+)
 from papervault.ingest.runtime import audit_key, local_s3, open_runtime
 from papervault.storage.errors import StorageUnavailable
 
@@ -83,14 +90,16 @@ def coverage_cmd(
     """Which paper records have a verified backup: totals, by department and year, flagged."""
     s = settings_of(ctx)
     fail_under = s.coverage.fail_under if fail_under is None else fail_under
+    deps = principal_of(ctx).scope.departments  # a scoped auditor: their departments' records
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        rep = coverage.report(session)
+        rep = coverage.report(session, deps)
+        mine = FlagFilter(departments=deps)
         if as_csv:
-            _write(output, coverage.flagged_csv(session, FlagFilter()))
+            _write(output, coverage.flagged_csv(session, mine))
         else:
-            flagged = coverage.flagged(session, limit=limit)
-            n_flagged = coverage.count_flagged(session)
+            flagged = coverage.flagged(session, mine, limit=limit)
+            n_flagged = coverage.count_flagged(session, mine)
         audit.record(session, audit_key(s), s.actor, "coverage.report",
                      "csv" if as_csv else "json" if as_json else "table", rep.totals.as_dict())
     if as_json:

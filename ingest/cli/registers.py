@@ -20,7 +20,15 @@ from papervault.index.registers.tables import (
     read_rows,
     read_table,
 )
-from papervault.ingest.cli.context import InputFile, emit_json, err, out, settings_of
+from papervault.ingest.cli.context import (
+    InputFile,
+    emit_json,
+    err,
+    hidden_audited,
+    out,
+    principal_of,
+    settings_of,
+)
 from papervault.ingest.relink import relink
 from papervault.ingest.runtime import audit_key, open_runtime
 from papervault.ingest.service import hand_link, unlinked
@@ -91,14 +99,16 @@ def review(
     --link DOC --client ID and/or --record 档号."""
 
     s = settings_of(ctx)
+    scope = principal_of(ctx).scope
     if link is not None:
-        done = hand_link(s, link, client, record)
+        with hidden_audited(s):
+            done = hand_link(s, link, client, record, scope)
         out.print(f"已关联 / linked: {done.document_id} → {done.client_id or '-'}"
                   f"  档号 {done.record_no or '-'}")
         return
     if client is not None or record is not None:
         raise BadInput(detail="--client/--record need --link DOC_ID")
-    rows = unlinked(s)
+    rows = unlinked(s, scope)
     if as_json:
         for r in rows:
             emit_json(r)

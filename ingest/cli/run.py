@@ -22,6 +22,7 @@ from papervault.ingest.cli.context import (
     emit_json,
     err,
     out,
+    principal_of,
     settings_of,
 )
 from papervault.ingest.instance import init_instance
@@ -128,7 +129,8 @@ def status(
 ) -> None:
     """Counts by state, queue depth, retries in progress and the last errors."""
 
-    data = gather_status(settings_of(ctx))
+    s = settings_of(ctx)
+    data = gather_status(s, principal_of(ctx).scope)
     if as_json:
         emit_json(data)
         return

@@ -25,6 +25,12 @@ RolesOpt = Annotated[list[str], typer.Option(
     "--role", "-r", help="scanner | officer | auditor | admin (repeat for several)")]
 
 
+DeptOpt = Annotated[list[str] | None, typer.Option(
+    "--department", "-d", help="部门 / department the user works for (repeat; none: every one)")]
+ClearanceOpt = Annotated[str | None, typer.Option(
+    help="密级 / clearance (access.levels); default: the roles' own")]
+
+
 def _roles(values: list[str]):  # type: ignore[no-untyped-def]
     try:
         return parse_roles(values)
@@ -60,7 +66,8 @@ def list_users(ctx: typer.Context,
                   for u in rows}
     for u in rows:
         data = {"username": u.username, "display_name": u.display_name,
-                "roles": u.roles.split(), "active": u.active, "locked": users.is_locked(u),
+                "roles": u.roles.split(), "departments": users.departments_of(u),
+                "clearance": u.clearance, "active": u.active, "locked": users.is_locked(u),
                 "must_change_password": u.must_change_password,
                 "last_login_at": u.last_login_at, "tokens": tokens[u.id]}
         if as_json:
@@ -68,8 +75,8 @@ def list_users(ctx: typer.Context,
         else:
             state = "active" if u.active else "disabled"
             state += " locked" if data["locked"] else ""
-            out.print(f"{u.username:<20} {u.roles:<28} {state:<16} tokens={tokens[u.id]}",
-                      markup=False, highlight=False)
+            out.print(f"{u.username:<20} {u.roles:<28} {state:<16} tokens={tokens[u.id]} "
+                      f"{_scope_text(u, s)}", markup=False, highlight=False)
 
 
 @app.command("add")
@@ -77,6 +84,8 @@ def add(ctx: typer.Context, username: str, role: RolesOpt,
         name: Annotated[str, typer.Option(help="full name")] = "",
         no_password: Annotated[bool, typer.Option(
             "--no-password", help="no web sign-in: a local CLI or token-only account")] = False,
+        department: DeptOpt = None,
+        clearance: ClearanceOpt = None,
         ) -> None:
     """Add a user; prints a one-time password (changed at first sign-in)."""
     s = settings_of(ctx)
@@ -84,8 +93,10 @@ def add(ctx: typer.Context, username: str, role: RolesOpt,
     with _db(s) as session:
         _, password = users.add_user(session, username, wanted, s.actor, name,
                                      with_password=not no_password)
-        _audit(s, session, "user.add", username, {"roles": roles_text(wanted)})
-    out.print(f"已添加 / added: {username} ({roles_text(wanted)})")
+        user = users.set_scope(session, username, department or [], clearance, s.access)
+        _audit(s, session, "user.add", username, {"roles": roles_text(wanted),
+                                                  **_scope_detail(user, s)})
+    out.print(f"已添加 / added: {username} ({roles_text(wanted)}) {_scope_text(user, s)}")
     if password:
         out.print(f"一次性密码 / one-time password (shown only now): {password}",
                   markup=False, highlight=False)
@@ -100,6 +111,38 @@ def set_roles(ctx: typer.Context, username: str, role: RolesOpt) -> None:
         users.set_roles(session, username, wanted)
         _audit(s, session, "user.roles", username, {"roles": roles_text(wanted)})
     out.print(f"{username}: {roles_text(wanted)}")
+
+
+def _scope_detail(user: User, s: Settings) -> dict[str, object]:
+    scope = users.scope_of(user, s.access)
+    return {"departments": users.departments_of(user) or "*",
+            "clearance": user.clearance or "(roles)",
+            "levels": sorted(scope.levels) if scope.levels is not None else "*"}
+
+
+def _scope_text(user: User, s: Settings) -> str:
+    deps = ",".join(users.departments_of(user)) or "*"
+    scope = users.scope_of(user, s.access)
+    top = s.access.levels[-1] if scope.levels is None else max(
+        scope.levels, key=s.access.levels.index)
+    return f"departments={deps} clearance={top}"
+
+
+@app.command("scope")
+def set_scope(ctx: typer.Context, username: str, department: DeptOpt = None,
+              clearance: ClearanceOpt = None,
+              every: Annotated[bool, typer.Option(
+                  "--all-departments", help="lift the department limit")] = False) -> None:
+    """Limit a user to departments (replaces theirs) and/or set their clearance."""
+    s = settings_of(ctx)
+    if not department and not every and clearance is None:
+        raise BadInput(detail="give --department, --all-departments or --clearance")
+    with _db(s) as session:
+        user = users.get_user(session, username)
+        deps = [] if every else (department or users.departments_of(user))
+        user = users.set_scope(session, username, deps, clearance, s.access)
+        _audit(s, session, "user.scope", username, _scope_detail(user, s))
+    out.print(f"{username}: {_scope_text(user, s)}", markup=False, highlight=False)
 
 
 def _set_active(ctx: typer.Context, username: str, active: bool) -> None:

@@ -20,7 +20,7 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from papervault.index.catalog import documents
+from papervault.index.catalog import doctypes, documents
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document, Page, PaperRecord, Verification, utcnow
 from papervault.index.coverage.coversheets import SheetPayload
@@ -48,6 +48,7 @@ class Checks:
 
     min_dpi: int = 300
     low_confidence: float = 40.0
+    type_rules: doctypes.TypeRules = doctypes.TypeRules(())
 
 
 def plan(page_count: int, sheets: dict[int, SheetPayload]) -> tuple[list[Part], Warnings]:
@@ -158,6 +159,9 @@ def _child(engine: Engine, store: ObjectStore, parent: Document, original: Path,
             candidates=part.payload.record_no,
             warnings=json.dumps(warnings, ensure_ascii=False),
         )
+        # Each part is its own document: its own first lines say what it is.
+        doctypes.offer_type(child, doctypes.classify_text(child.text, checks.type_rules),
+                            "keywords")
         documents.add_document(s, child, ocr=False)
         assert child.id is not None
         metadata.apply_record_metadata(s, child)

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 from sqlmodel import Session, col, select
 
 from papervault.config.settings import Settings
+from papervault.index.accounts.scope import EVERYTHING
 from papervault.index.catalog.models import Document, Job, Page
 from papervault.index.web.app import create_app
 from papervault.ingest.daemon import Capturer
@@ -160,7 +161,7 @@ def test_bad_pages_fail_alone_and_the_daemon_keeps_reading(
 
 
 def _status_shows_the_failures(rt: Runtime) -> None:
-    failures = {f["file"]: f for f in gather_status(rt.settings)["ocr_failures"]}
+    failures = {f["file"]: f for f in gather_status(rt.settings, EVERYTHING)["ocr_failures"]}
     assert set(failures) == {"wide.png", "huge.pdf", "kill.pdf"}
     assert failures["kill.pdf"]["state"] == "partly_read"
     assert any("第 2 页" in r for r in failures["kill.pdf"]["reasons"])

@@ -16,6 +16,7 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from papervault.config.settings import Settings
+from papervault.index.accounts.scope import EVERYTHING
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document, Page, PaperRecord
 from papervault.index.coverage import report as coverage
@@ -153,6 +154,6 @@ def test_batch_with_cover_sheets_is_split_and_linked(
     # Search finds the parts, not the batch around them (whose text holds all of theirs).
     with session_scope(rt.engine) as db:
         for word, part in (("张伟", first), ("李娜", second), ("理赔", None)):
-            hits = {h.document_id for h in search(db, SearchQuery(q=word)).hits}
+            hits = {h.document_id for h in search(db, SearchQuery(q=word), EVERYTHING).hits}
             assert parent.id not in hits, word
             assert part is None or hits == {part.id}, (word, hits)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from papervault.config.settings import Settings
+from papervault.index.accounts.scope import EVERYTHING
 from papervault.index.catalog.db import make_engine, session_scope
 from papervault.index.catalog.models import Document
 from papervault.index.search import query as search_module
@@ -54,7 +55,8 @@ def found(engine: Engine, q: str = "", per_page: int = 100,
     page = 1
     while True:
         with session_scope(engine) as s:
-            r = search(s, SearchQuery(q=q, page=page, per_page=per_page, **filters))  # type: ignore[arg-type]
+            r = search(s, SearchQuery(q=q, page=page, per_page=per_page, **filters),  # type: ignore[arg-type]
+                       EVERYTHING)
         ids |= {h.document_id for h in r.hits}
         if totals is not None:
             totals.append((r.total, r.total_capped))
@@ -114,8 +116,8 @@ def test_filters_and_pagination(engine: Engine, corpus: dict[int, str]) -> None:
     assert found(engine, "", doc_from=date(2024, 3, 1), doc_to=date(2024, 3, 31)) == march
     assert found(engine, "保", link_state="unlinked") == set()
     with session_scope(engine) as s:
-        first = search(s, SearchQuery(q="保", per_page=5, page=1))
-        second = search(s, SearchQuery(q="保", per_page=5, page=2))
+        first = search(s, SearchQuery(q="保", per_page=5, page=1), EVERYTHING)
+        second = search(s, SearchQuery(q="保", per_page=5, page=2), EVERYTHING)
     assert first.total == len(oracle(corpus, "保")) > 10
     assert len(first.hits) == len(second.hits) == 5
     assert not {h.document_id for h in first.hits} & {h.document_id for h in second.hits}
@@ -193,7 +195,7 @@ def test_snippet_marks_the_hit_across_ocr_spaces(engine: Engine) -> None:
     with session_scope(engine) as s:
         s.add(make_doc(1, "第一页\n\f\n第二页：被保险人 张伟 申请 理 赔 金额 12,500 元"))
     with session_scope(engine) as s:
-        hit = search(s, SearchQuery(q="理赔")).hits[0]
+        hit = search(s, SearchQuery(q="理赔"), EVERYTHING).hits[0]
     assert hit.page_no == 2
     assert [seg for seg, is_hit in hit.snippet if is_hit] == ["理 赔"]
     assert "[理 赔]" in hit.snippet_text()

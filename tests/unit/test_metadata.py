@@ -49,5 +49,5 @@ def test_doc_type_precedence_hand_over_record_over_cover_sheet_over_keywords() -
         doc_type_source: str | None = "record"
 
     doc = Doc()
-    assert not set_doc_type(doc, "保单", "keyword") and doc.doc_type == "投保单"
+    assert not set_doc_type(doc, "保单", "keywords") and doc.doc_type == "投保单"
     assert set_doc_type(doc, "批单", "manual") and doc.doc_type_source == "manual"

@@ -26,9 +26,10 @@ from papervault.index.archive import (
 )
 from papervault.index.archive import result_dict as to_json
 from papervault.index.catalog.db import session_scope
+from papervault.index.registers.parties import parties_of
 from papervault.index.search.query import PER_PAGE_MAX, SearchQuery
 from papervault.index.web import files
-from papervault.index.web.deps import audit, ui
+from papervault.index.web.deps import audit, principal_of, ui
 from papervault.index.web.schemas import ClientOut, DocumentOut, SearchResponse
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -44,10 +45,11 @@ def run_search(request: Request, query: SearchQuery) -> Any:
     """Search and record it in the audit trail (shared by the page and the API)."""
     state = request.app.state
     with session_scope(state.engine) as session:
-        result, audit_q = find(session, query, state.pi_key)
+        scope = principal_of(request).scope
+        result, audit_q = find(session, query, state.pi_key, scope)
         audit(request, session, "search", audit_q,
               {**query.filters(), "page": query.page, "total": result.total,
-               **shown(result)})
+               **shown(result, scope)})
     return result
 
 
@@ -80,9 +82,11 @@ def api_search(
 def api_document(request: Request, doc_id: int) -> dict[str, Any]:
     state = request.app.state
     with session_scope(state.engine) as session:
-        doc = get_document(session, doc_id)
+        scope = principal_of(request).scope
+        doc = get_document(session, doc_id, scope)
         content = ui(request).can(Perm.VIEW_CONTENT)
-        data = document_dict(doc, pages_of(session, doc_id) if content else None)
+        data = document_dict(doc, pages_of(session, doc_id) if content else None,
+                             parties_of(session, doc_id), scope.level_of(doc))
         audit(request, session, "view", f"document:{doc_id}", {"client_id": doc.client_id})
     data["links"] = {"original": f"/api/documents/{doc_id}/original",
                      "searchable": f"/api/documents/{doc_id}/searchable",
@@ -107,7 +111,7 @@ def api_searchable(request: Request, doc_id: int) -> StreamingResponse:
 def api_client(request: Request, client_id: str) -> dict[str, Any]:
     state = request.app.state
     with session_scope(state.engine) as session:
-        data = client_dict(client_view(session, client_id))
+        data = client_dict(client_view(session, client_id, principal_of(request).scope))
         audit(request, session, "view", f"client:{client_id}", {"client_id": client_id})
     data["page"] = f"/clients/{client_id}"
     return data

@@ -15,7 +15,7 @@ from papervault.index.coverage import qa
 from papervault.index.coverage import report as coverage
 from papervault.index.coverage.coversheets import render as render_sheets
 from papervault.index.coverage.report import FlagFilter
-from papervault.index.web.deps import audit
+from papervault.index.web.deps import audit, principal_of
 from papervault.index.web.render import render
 
 router = APIRouter()
@@ -32,7 +32,8 @@ def _filter(request: Request) -> FlagFilter:
     if year is not None and not year.isdigit():
         raise BadInput(detail="year must be a number")
     return FlagFilter(state=state, department=p.get("department") or None,
-                      year=int(year) if year else None)
+                      year=int(year) if year else None,
+                      departments=principal_of(request).scope.departments)
 
 
 def _query(flt: FlagFilter) -> str:
@@ -48,7 +49,7 @@ def _overview(request: Request, flt: FlagFilter, with_qa: bool
               ) -> tuple[coverage.Report, list[coverage.Flagged], int, dict[str, Any] | None]:
     """What the dashboard and /api/coverage show (one audited coverage.view)."""
     with session_scope(request.app.state.engine) as s:
-        rep = coverage.report(s)
+        rep = coverage.report(s, flt.departments)
         flagged = coverage.flagged(s, flt, limit=SHOWN)
         n_flagged = coverage.count_flagged(s, flt)
         qa_report = qa.report(s) if with_qa else None

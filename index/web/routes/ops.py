@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, text
 from sqlmodel import col, select
 
+from papervault.index.accounts.scope import EVERYTHING
 from papervault.index.catalog import jobs
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document
@@ -90,7 +91,7 @@ def build_registry(engine: Any) -> Any:
     reg = CollectorRegistry()
     since = datetime.now(UTC) - timedelta(seconds=60)
     with session_scope(engine) as session:
-        data = status(session)
+        data = status(session, EVERYTHING)  # the instance's own gauges, for monitoring
         totals = report(session).totals
         pages = session.exec(
             select(func.coalesce(func.sum(Document.page_count), 0))

@@ -13,7 +13,7 @@ from papervault.index.archive import client_view, get_document, pages_of, parse_
 from papervault.index.catalog.db import session_scope
 from papervault.index.search.query import LINK_STATES, SearchQuery
 from papervault.index.web import files
-from papervault.index.web.deps import audit
+from papervault.index.web.deps import audit, principal_of
 from papervault.index.web.render import render
 from papervault.index.web.routes.api import run_search
 
@@ -59,7 +59,7 @@ def search_page(request: Request) -> Response:
 def document_page(request: Request, doc_id: int) -> HTMLResponse:
     state = request.app.state
     with session_scope(state.engine) as session:
-        doc = get_document(session, doc_id)
+        doc = get_document(session, doc_id, principal_of(request).scope)
         pages = pages_of(session, doc_id)
         audit(request, session, "view", f"document:{doc_id}", {"client_id": doc.client_id})
     count = doc.page_count or len(pages) or 1
@@ -89,6 +89,6 @@ def page_image(request: Request, doc_id: int, page_no: int, w: int = 240) -> Res
 def client_page(request: Request, client_id: str) -> HTMLResponse:
     state = request.app.state
     with session_scope(state.engine) as session:
-        view = client_view(session, client_id)
+        view = client_view(session, client_id, principal_of(request).scope)
         audit(request, session, "view", f"client:{client_id}", {"client_id": client_id})
     return render(request, "client.html", {"view": view})
