@@ -9,8 +9,9 @@ Its master, volume and filer ports listen on loopback too, and any local account
 list, read and delete every object and version through them without the S3 keys
 (security review H1). So each start writes a 0600 ``security.toml`` in the server's
 working folder (where ``weed`` looks first): fresh JWT signing keys for volume and filer
-reads and writes, and mutual TLS for every gRPC port from a CA made for this run only.
-The master's own HTTP admin API has no such switch in ``weed mini``; see docs/security.md.
+reads and writes, mutual TLS for every gRPC port, and HTTPS with a required client
+certificate on the master's and volume server's HTTP ports, all from a CA made for this
+run only (the master's admin API has no JWT check of its own; see docs/security.md).
 """
 
 from __future__ import annotations
@@ -132,6 +133,15 @@ def write_security_config(folder: Path) -> Path:
                     "jwt.filer_signing.read"):
         lines += [f"[{section}]", f'key = "{secrets.token_hex(32)}"',
                   "expires_after_seconds = 60", ""]
+    # The master's HTTP admin API (/col/delete, /vol/vacuum) has no JWT check, and its
+    # IP whitelist cannot tell one local account from another; HTTPS with a required
+    # client certificate can. The volume server gets the same, because once the
+    # internal HTTP client speaks TLS it speaks it to every internal port it calls.
+    for role in ("master", "volume"):
+        lines += [f"[https.{role}]", f'cert = "{tls / "node.crt"}"',
+                  f'key = "{tls / "node.key"}"', f'ca = "{tls / "ca.crt"}"', ""]
+    lines += ["[https.client]", "enabled = true", f'cert = "{tls / "node.crt"}"',
+              f'key = "{tls / "node.key"}"', f'ca = "{tls / "ca.crt"}"', ""]
     lines += ["[grpc]", f'ca = "{tls / "ca.crt"}"', ""]
     for role in ("master", "volume", "filer", "s3", "admin", "msg_broker", "client"):
         lines += [f"[grpc.{role}]", f'cert = "{tls / "node.crt"}"',
