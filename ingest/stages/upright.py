@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-import pytesseract
 from PIL import Image, ImageOps
-from pytesseract.pytesseract import TesseractError
 
 from papervault.ingest.stages.textlayer import is_cjk
+from papervault.ingest.tools import tesseract
 
 # EXIF tag 0x0112 (Orientation): 1 is upright, 2-8 a flip or turn the viewer must apply.
 _EXIF_ORIENTATION = 0x0112
@@ -114,14 +113,10 @@ def osd_turn(img: Image.Image, dpi: int, timeout: float) -> int | None:
     if scale < 0.99:
         small = small.resize((max(1, round(small.width * scale)),
                               max(1, round(small.height * scale))), Image.Resampling.BOX)
-    try:
-        osd = pytesseract.image_to_osd(
-            small, config=f"--psm 0 --dpi {round(dpi * scale)} -c min_characters_to_try=10",
-            output_type=pytesseract.Output.DICT, timeout=int(timeout))
-    except (TesseractError, RuntimeError):
+    osd = tesseract.orientation(small, round(dpi * scale), timeout)
+    if osd is None:
         return None  # "Too few characters": the caller tries the likeliest turn
-    turn = int(osd.get("rotate", 0)) % 360
-    return turn or None
+    return osd[0] or None
 
 
 def turned(img: Image.Image, clockwise: int) -> Image.Image:
