@@ -135,7 +135,8 @@ def _read_page(task: PageTask) -> PageResult:
     try:
         codes = barcodes.codes_in_image(image, dpi or task.dpi) if task.scan_codes else ()
         page = upright.read_upright(image, dpi, workdir, task.timeout,
-                                    lambda img: _tesseract(img, task, dpi, workdir))
+                                    lambda img: _tesseract(img, task, dpi, workdir),
+                                    task.langs)
         thumb = thumbs.from_image(page.image, workdir / f"t{task.page_no:05d}.jpg")
         return replace(page.result, codes=codes, turn=page.turn, skew=page.skew, thumb=thumb)
     finally:

@@ -79,16 +79,40 @@ def recognise(image: Path, base: Path, langs: str, dpi: int | None, timeout: flo
     return Recognised(text, confidence, width, height, base.with_suffix(".pdf"), estimate)
 
 
-def orientation(img: Image.Image, dpi: int, timeout: float) -> tuple[int, float] | None:
+def _dpi_option(dpi: int | None) -> str:
+    # No dpi: tesseract estimates it from the text height (an untagged crop or screenshot).
+    return f"--dpi {dpi}" if dpi else ""
+
+
+def orientation(img: Image.Image, dpi: int | None, timeout: float) -> tuple[int, float] | None:
     """OSD's clockwise turn (0/90/180/270) that makes the page upright and its confidence;
     None when it cannot tell (too few characters)."""
     try:
         osd = pytesseract.image_to_osd(
-            img, config=f"--psm 0 --dpi {dpi} -c min_characters_to_try=10",
+            img, config=f"--psm 0 {_dpi_option(dpi)} -c min_characters_to_try=10",
             output_type=pytesseract.Output.DICT, timeout=max(1, round(timeout)))
     except (TesseractError, RuntimeError):
         return None
     return int(osd.get("rotate", 0)) % 360, float(osd.get("orientation_conf", 0.0))
+
+
+def probe(img: Image.Image, langs: str, dpi: int | None,
+          timeout: float) -> tuple[str, float | None]:
+    """Text and mean word confidence of a quick read of a (downscaled) image, nothing
+    written; ("", None) when tesseract cannot read it."""
+    try:
+        tsv = pytesseract.image_to_data(img, lang=langs, config=_dpi_option(dpi),
+                                        timeout=max(1, round(timeout)))
+    except (TesseractError, RuntimeError):
+        return "", None
+    words: list[str] = []
+    confs: list[float] = []
+    for line in tsv.splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) >= 12 and cols[0] == "5" and cols[11].strip() and float(cols[10]) >= 0:
+            words.append(cols[11])
+            confs.append(float(cols[10]))
+    return " ".join(words), (round(statistics.fmean(confs), 1) if confs else None)
 
 
 _TOO_LARGE = re.compile(r"Image too large: \((\d+), (\d+)\)")
