@@ -20,7 +20,7 @@ from typing import Generic, Protocol, TypeVar
 
 from PIL import Image, ImageOps
 
-from papervault.ingest.stages.textlayer import is_cjk
+from papervault.ingest.stages.textlayer import is_cjk, line_turn
 from papervault.ingest.tools import tesseract
 
 # EXIF tag 0x0112 (Orientation): 1 is upright, 2-8 a flip or turn the viewer must apply.
@@ -211,6 +211,8 @@ class Read(Protocol):
     def text(self) -> str: ...
     @property
     def confidence(self) -> float | None: ...
+    @property
+    def pdf(self) -> str | None: ...
 
 
 R = TypeVar("R", bound=Read)
@@ -247,7 +249,7 @@ def read_upright(image: Path, dpi: int | None, workdir: Path, timeout: float,
         current = _save(page, workdir / f"{image.stem}-level", dpi)
     first = Upright(current, 0, angle, recognise(current))
     if not looks_wrong(first.reading, ink_share(page)):
-        return first
+        return _level_lines(first, page, workdir, image.stem, dpi, recognise)
     small, small_dpi = downscaled(page, dpi)
     turn = osd_turn(small, small_dpi, timeout)
     if turn is None:  # OSD unsure: read the small copy every way up
@@ -259,6 +261,19 @@ def read_upright(image: Path, dpi: int | None, workdir: Path, timeout: float,
     path = _save(turned(page, turn), workdir / f"{image.stem}-turn{turn}", dpi)
     other = Upright(path, turn, angle, recognise(path))
     return other if other.reading.score() > first.reading.score() else first
+
+
+def _level_lines(first: Upright[R], page: Image.Image, workdir: Path, stem: str,
+                 dpi: int | None, recognise: Callable[[Path], R]) -> Upright[R]:
+    """A page tesseract read well but sideways (its lines in the text layer run down the
+    page) is turned and read again, so its searchable PDF and thumbnail show it upright;
+    an upright page pays only a look at the text layer it already has."""
+    lines = line_turn(Path(first.result.pdf)) if first.result.pdf else 0
+    if not lines:
+        return first
+    path = _save(turned(page, lines), workdir / f"{stem}-turn{lines}", dpi)
+    other = Upright(path, lines, first.skew, recognise(path))
+    return other if other.reading.score() >= first.reading.score() - PROBE_MARGIN else first
 
 
 def _save(img: Image.Image, stem: Path, dpi: int | None) -> Path:
