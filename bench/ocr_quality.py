@@ -38,7 +38,7 @@ from bench import peers  # noqa: E402
 from bench.corpus import TESTDATA  # noqa: E402
 from papervault.index.text import fold_search  # noqa: E402
 from papervault.ingest.stages import upright  # noqa: E402
-from papervault.ingest.stages.ocr import PageTask, init_worker_process, ocr_page  # noqa: E402
+from papervault.ingest.stages.ocr import PageTask, ocr_page  # noqa: E402
 from tests.factories import form_lines, render_page  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -224,6 +224,13 @@ def targets(summary: dict[str, dict[str, dict[str, float]]]) -> dict[str, bool]:
     }
 
 
+def _page_process(tmp: str) -> None:
+    # What the worker's page processes set (pagepool.init_page_process, without its ties to
+    # a daemon): one tesseract thread each, temp files in the run's folder.
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    tempfile.tempdir = tmp
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--bases", type=int, default=len(REAL) + 2, help="source pages (all)")
@@ -237,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pvquality-") as tmp:
         items = build(Path(tmp) / "pages", args.bases, variants)
         jobs = [(c, it, tmp) for it in items for c in CONTENDERS]
-        with ProcessPoolExecutor(args.processes, initializer=init_worker_process,
+        with ProcessPoolExecutor(args.processes, initializer=_page_process,
                                  initargs=(tmp,)) as pool:
             rows = list(pool.map(read, jobs))
     summary = summarise(rows)

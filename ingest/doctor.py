@@ -6,7 +6,6 @@ upgraded, and the bucket is read, not created.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,13 +73,13 @@ def _keys(s: Settings) -> list[Check]:
 
 def _tools(s: Settings) -> list[Check]:
     from papervault.ingest.stages.ocr import check_tesseract
+    from papervault.ingest.tools import poppler, tesseract
 
     check_tesseract(s.ocr.langs)  # raises DependencyMissing with the apt package to install
-    out = [Check("tesseract", True, f"languages {s.ocr.langs} installed")]
-    for tool, pkg in (("pdftoppm", "poppler-utils"), ("pdftotext", "poppler-utils")):
-        found = shutil.which(tool)
+    out = [Check(tesseract.PROGRAM, True, f"languages {s.ocr.langs} installed")]
+    for tool, found in poppler.located().items():
         out.append(Check(tool, found is not None, found or f"{tool} not found",
-                         f"apt-get install {pkg}"))
+                         f"apt-get install {poppler.PACKAGE}"))
     return out
 
 

@@ -1,7 +1,6 @@
-"""The zxing-cpp adapter: find our cover sheets' codes on a batch's pages.
+"""Find our cover sheets' codes on a batch's pages (read by :mod:`papervault.ingest.tools.zxing`).
 
-Pages are looked at near 150 dpi (half the OCR resolution): measured 35-60 ms a page with
-every code found, where pyzbar missed Code128 and reported false codes. Only payloads with
+Pages are looked at near 150 dpi (half the OCR resolution). Only payloads with
 our prefix count (see :mod:`index.coversheets`), so a QR code on a policy never splits a batch.
 The page task reads the codes from the image it hands to tesseract (:func:`codes_in_image`);
 only pages it does not OCR are rendered here (:func:`scan_page`).
@@ -13,15 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import zxingcpp
 from PIL import Image
 
 from papervault.index.coverage.coversheets import SheetPayload, decode
 from papervault.ingest.errors import OcrFailed
 from papervault.ingest.stages import rasterize
+from papervault.ingest.tools.zxing import read_codes
 
 SCAN_DPI = 150
-FORMATS = (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.Code128)
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ def scan_page(task: ScanTask) -> tuple[int, tuple[str, ...]]:
     except (OcrFailed, OSError, EOFError):
         return task.page_no, ()  # OCR of the same page reports the damage
     with img:
-        return task.page_no, _read(img)
+        return task.page_no, read_codes(img)
 
 
 def codes_in_image(path: Path, dpi: int) -> tuple[str, ...]:
@@ -62,13 +60,7 @@ def codes_in_image(path: Path, dpi: int) -> tuple[str, ...]:
     except (OSError, EOFError, ValueError):
         return ()  # OCR of the same page reports the damage
     rest = max(1, round(page.width * factor / full_width))
-    return _read(page.reduce(rest) if rest > 1 else page)
-
-
-def _read(img: Image.Image) -> tuple[str, ...]:
-    # zxing-cpp 2.3 deprecates BarcodeFormats built with |; its stubs lag behind.
-    codes = zxingcpp.read_barcodes(img, formats=FORMATS)  # type: ignore[arg-type]
-    return tuple(c.text for c in codes if c.valid)
+    return read_codes(page.reduce(rest) if rest > 1 else page)
 
 
 def _page_image(task: ScanTask) -> Image.Image:

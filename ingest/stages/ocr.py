@@ -1,7 +1,6 @@
-"""The tesseract adapter: one page per call, one thread per process.
-
-A single tesseract run writes the text, the word confidences (TSV) and a one-page PDF
-with an invisible text layer: the page is never recognised twice.
+"""The page stage: one page per call, one thread per process; a PDF's own text layer when
+it can be trusted, else the page rendered, turned upright and read by tesseract
+(:mod:`papervault.ingest.tools.tesseract`).
 
 A page that cannot be read comes back as a failed :class:`PageResult` carrying a reason
 from the catalogue, never as an exception: the rest of the document is still read, and
@@ -12,22 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
-import statistics
-import subprocess
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import pytesseract
-from pytesseract.pytesseract import TesseractError, TesseractNotFoundError, run_tesseract
-
-from papervault.config.errors import DependencyMissing
 from papervault.config.messages import pair
 from papervault.index.text import clean_ocr_text
-from papervault.ingest.errors import OcrFailed, PageUnreadable
+from papervault.ingest.errors import OcrFailed
 from papervault.ingest.stages import barcodes, rasterize, textlayer, thumbs, upright
+from papervault.ingest.tools import poppler, tesseract
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +88,7 @@ def failed_page(page_no: int, key: str, **params: object) -> PageResult:
 
 def check_tesseract(langs: str) -> None:
     """Fail at start-up, with the fix, if tesseract or a language pack is missing."""
-    try:
-        installed = set(pytesseract.get_languages(config=""))
-    except (TesseractNotFoundError, OSError) as e:
-        raise DependencyMissing(detail="tesseract (apt-get install tesseract-ocr)") from e
-    missing = [lang for lang in langs.split("+") if lang not in installed]
-    if missing:
-        pkgs = " ".join(f"tesseract-ocr-{m.replace('_', '-')}" for m in missing)
-        raise DependencyMissing(detail=f"tesseract languages {missing} (apt-get install {pkgs})")
+    tesseract.check_languages(langs)
 
 
 def ocr_page(task: PageTask) -> PageResult:
@@ -133,7 +119,7 @@ def _read_page(task: PageTask) -> PageResult:
     src = Path(task.source)
     workdir = Path(task.workdir)
     if task.media_type == "pdf":
-        own = rasterize.text_layer(src, task.page_no, task.timeout)
+        own = poppler.page_text(src, task.page_no, task.timeout)
         # A glyph-garbage or mis-decoded layer is OCR'd like a scan (issue 14).
         if (len("".join(own.split())) >= task.text_layer_min_chars
                 and textlayer.trustworthy(own)):
@@ -149,7 +135,8 @@ def _read_page(task: PageTask) -> PageResult:
     try:
         codes = barcodes.codes_in_image(image, dpi or task.dpi) if task.scan_codes else ()
         page = upright.read_upright(image, dpi, workdir, task.timeout,
-                                    lambda img: _tesseract(img, task, dpi, workdir))
+                                    lambda img: _tesseract(img, task, dpi, workdir),
+                                    task.langs)
         thumb = thumbs.from_image(page.image, workdir / f"t{task.page_no:05d}.jpg")
         return replace(page.result, codes=codes, turn=page.turn, skew=page.skew, thumb=thumb)
     finally:
@@ -163,87 +150,13 @@ def _codes_of_unrendered(task: PageTask) -> tuple[str, ...]:
     return barcodes.scan_page(scan)[1]
 
 
-_TOO_LARGE = re.compile(r"Image too large: \((\d+), (\d+)\)")
-
-
-def _refusal(task: PageTask,
-             e: TesseractError | RuntimeError | subprocess.TimeoutExpired) -> PageUnreadable:
-    """tesseract's failure in a clerk's words (the one place its messages are matched)."""
-    message = str(e)
-    if isinstance(e, subprocess.TimeoutExpired) or (
-            isinstance(e, RuntimeError) and "timeout" in message):
-        return PageUnreadable("page_timeout", page=task.page_no, seconds=int(task.timeout))
-    too_large = _TOO_LARGE.search(message)
-    if too_large:
-        return PageUnreadable("page_image_too_large", page=task.page_no,
-                              width=int(too_large[1]), height=int(too_large[2]))
-    if isinstance(e, TesseractError) and e.status in (-signal.SIGKILL, -signal.SIGABRT):
-        return PageUnreadable("page_out_of_memory", page=task.page_no)  # bad_alloc, RLIMIT_AS
-    log.warning("tesseract refused page %s: %s", task.page_no, message)
-    return PageUnreadable("page_ocr_refused", page=task.page_no)
-
-
 def _tesseract(image: Path, task: PageTask, dpi: int | None, workdir: Path) -> PageResult:
     # Named after the image: a turned copy is read too and must not overwrite this one.
     base = workdir / f"ocr-{task.page_no:05d}-{image.stem}"
-    try:
-        if dpi:
-            run_tesseract(
-                str(image), str(base), "txt pdf", task.langs,
-                config=f"--dpi {dpi} -c tessedit_create_tsv=1",
-                timeout=max(1, round(task.timeout)),  # 0 would mean no limit at all
-            )
-            estimate = None
-        else:
-            estimate = _untagged(image, base, task)
-    except (TesseractError, RuntimeError, subprocess.TimeoutExpired) as e:
-        for partial in workdir.glob(f"{base.name}.*"):  # half-written by the killed run
-            partial.unlink(missing_ok=True)
-        raise _refusal(task, e) from e
-    text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
-    tsv = base.with_suffix(".tsv")
-    confidence, width, height = _tsv_summary(tsv.read_text(encoding="utf-8", errors="replace"))
-    base.with_suffix(".txt").unlink()
-    tsv.unlink()
-    pdf = textlayer.join_cjk_words(base.with_suffix(".pdf"))
-    if estimate and width:
-        textlayer.set_page_dpi(pdf, width, estimate)
-    used = dpi or estimate
-    return PageResult(task.page_no, clean_ocr_text(text), confidence, "ocr",
-                      str(pdf), width, height, used)
-
-
-_ESTIMATE = re.compile(rb"Estimating resolution as (\d+)")
-
-
-def _untagged(image: Path, base: Path, task: PageTask) -> int | None:
-    """Run tesseract on an image without a dpi tag; its resolution estimate.
-
-    Tesseract estimates the resolution from the text height and reads the page at it
-    (forcing 300 ruined screenshots and small crops), but writes its PDF at 70 dpi and says
-    the estimate only on stderr, which pytesseract drops on success.
-    """
-    proc = subprocess.run(  # noqa: S603
-        ["tesseract", str(image), str(base), "-l", task.langs, "-c", "tessedit_create_tsv=1",
-         "txt", "pdf"], capture_output=True, timeout=max(1, task.timeout), check=False)
-    if proc.returncode != 0:
-        raise TesseractError(proc.returncode, proc.stderr.decode("utf-8", "replace")[-300:])
-    found = _ESTIMATE.search(proc.stderr)
-    return int(found.group(1)) if found and 50 <= int(found.group(1)) <= 2400 else None
-
-
-def _tsv_summary(tsv: str) -> tuple[float | None, int | None, int | None]:
-    """Mean word confidence and the page size in pixels from tesseract's TSV."""
-    confs: list[float] = []
-    width = height = None
-    for line in tsv.splitlines()[1:]:
-        cols = line.split("\t")
-        if len(cols) < 12:
-            continue
-        if cols[0] == "1":
-            width, height = int(cols[8]), int(cols[9])
-        if cols[0] == "5" and cols[11].strip():
-            conf = float(cols[10])
-            if conf >= 0:
-                confs.append(conf)
-    return (round(statistics.fmean(confs), 1) if confs else None), width, height
+    done = tesseract.recognise(image, base, task.langs, dpi, task.timeout, task.page_no)
+    pdf = textlayer.join_cjk_words(done.pdf)
+    if done.estimate and done.width:
+        textlayer.set_page_dpi(pdf, done.width, done.estimate)
+    used = dpi or done.estimate
+    return PageResult(task.page_no, clean_ocr_text(done.text), done.confidence, "ocr",
+                      str(pdf), done.width, done.height, used)

@@ -1,38 +1,24 @@
-"""The poppler adapter: text-layer probe and one-page rendering (pdf2image/pdftoppm),
-and page images out of TIFF/JPEG/PNG files. One page at a time, always."""
+"""Page images for OCR, one page at a time: a scanner's own image copied out of a PDF page,
+else the page rendered by poppler (:mod:`papervault.ingest.tools.poppler`) with its size
+checked, and frames of TIFF/JPEG/PNG files."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pikepdf
-from pdf2image import convert_from_path
-from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
 from pikepdf.models.image import UnsupportedImageTypeError
 from PIL import Image
 
 from papervault.ingest.errors import PageUnreadable
 from papervault.ingest.stages import upright
-
-
-def text_layer(pdf: Path, page_no: int, timeout: float) -> str:
-    """The page's own text (``pdftotext``), empty when it is an image-only page."""
-    try:
-        out = subprocess.run(  # noqa: S603
-            ["pdftotext", "-q", "-enc", "UTF-8", "-f", str(page_no), "-l", str(page_no),
-             str(pdf), "-"],
-            capture_output=True, timeout=timeout, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return ""
-    return out.stdout.decode("utf-8", "replace") if out.returncode == 0 else ""
+from papervault.ingest.tools import poppler
 
 
 def render_pdf_page(pdf: Path, page_no: int, dpi: int, workdir: Path, timeout: float,
                     max_pixels: int) -> Path:
     """One page as an image file at ``dpi``: the scanner's own JPEG/G4 image when the page
-    is nothing else, else rendered to JPEG (JPEG: PNG writing measured 40× slower).
+    is nothing else, else rendered to JPEG.
 
     The page's size is checked before and after rendering: pdftoppm answers a page it
     cannot allocate with a 1×1 image, which OCR then reads as a "blank" page (L9).
@@ -44,20 +30,7 @@ def render_pdf_page(pdf: Path, page_no: int, dpi: int, workdir: Path, timeout: f
     if expected is not None and expected[0] * expected[1] > max_pixels:
         raise PageUnreadable("page_too_many_pixels", page=page_no, dpi=dpi,
                              pixels=expected[0] * expected[1], limit=max_pixels)
-    try:
-        paths = convert_from_path(
-            pdf, dpi=dpi, first_page=page_no, last_page=page_no, fmt="jpeg",
-            output_folder=workdir, output_file=f"p{page_no:05d}", paths_only=True,
-            jpegopt={"quality": 85, "optimize": False, "progressive": False},
-            timeout=max(1, round(timeout)),  # 0 would mean no limit at all
-        )
-    except PDFPopplerTimeoutError as e:
-        raise PageUnreadable("page_timeout", page=page_no, seconds=int(timeout)) from e
-    except (PDFPageCountError, PDFSyntaxError) as e:
-        raise PageUnreadable("page_unrenderable", page=page_no) from e
-    if not paths:
-        raise PageUnreadable("page_unrenderable", page=page_no)
-    image = Path(str(paths[0]))
+    image = poppler.render(pdf, page_no, dpi, workdir, timeout)
     _check_rendered(image, page_no, expected, max_pixels, dpi)
     return image
 

@@ -89,6 +89,30 @@ def join_cjk_words(pdf: Path) -> Path:
     return pdf
 
 
+SIDEWAYS_SHARE = 0.6  # of the text runs: below it a page has sideways labels, not lines
+
+
+def line_turn(pdf: Path) -> int:
+    """The clockwise turn that levels most text lines of tesseract's one-page PDF: 0 for an
+    upright page, 270 for one turned a quarter clockwise, which tesseract reads as it is
+    (it takes the lines for vertical writing) though the page shows sideways."""
+    with pikepdf.open(pdf) as doc:
+        ops = pikepdf.parse_content_stream(doc.pages[0])
+    runs = {0: 0, 90: 0, 180: 0, 270: 0}
+    turn = 0
+    for op in ops:
+        name = str(op.operator)
+        if name == "Tm" and len(op.operands) == 6:
+            a, b = float(op.operands[0]), float(op.operands[1])
+            # Where the text's x axis points: right upright, down when turned clockwise.
+            turn = (0 if a > abs(b) else 180 if -a > abs(b) else 270 if b < 0 else 90)
+        elif name in ("TJ", "Tj"):
+            runs[turn] += 1
+    total = sum(runs.values())
+    best = max((90, 180, 270), key=lambda t: runs[t])
+    return best if total and runs[best] >= SIDEWAYS_SHARE * total else 0
+
+
 class _Word:
     """One ``Tz [<hex>] TJ dx 0 Td`` group of tesseract's text layer."""
 

@@ -10,11 +10,12 @@ original, so a page view decrypts a few hundred kilobytes instead of the file.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image
+
+from papervault.ingest.tools import poppler
 
 WIDTH = 400  # px: the widest thumbnail the pages ask for (the QA list); larger are rendered
 
@@ -34,17 +35,8 @@ def from_image(image: Path, out: Path) -> str | None:
 
 def from_pdf_page(pdf: Path, page_no: int, workdir: Path, timeout: float) -> str | None:
     """A thumbnail of a PDF page that was not rendered (its own text layer was kept)."""
-    out = workdir / f"t{page_no:05d}"
-    try:
-        subprocess.run(  # noqa: S603
-            ["pdftoppm", "-q", "-f", str(page_no), "-l", str(page_no), "-scale-to-x",
-             str(WIDTH), "-scale-to-y", "-1", "-jpeg", "-singlefile", str(pdf), str(out)],
-            capture_output=True, timeout=timeout, check=True,
-        )
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
-        return None  # the web page falls back to rendering this one on request
-    path = out.with_suffix(".jpg")
-    return str(path) if path.exists() else None
+    made = poppler.thumbnail(pdf, page_no, WIDTH, workdir / f"t{page_no:05d}", timeout)
+    return str(made) if made is not None else None  # else the web page renders it on request
 
 
 def pack(thumbs: Sequence[str | None], out: Path) -> Path | None:

@@ -4,22 +4,24 @@ orientation check around the OCR of a page.
 OCRmyPDF runs tesseract's orientation detection (OSD) on every page; here an upright page
 pays nothing but a ~50 ms skew measurement: OSD runs only when the OCR result looks wrong
 (low confidence, implausible tokens, or hardly any text on a page with ink), on a copy
-downscaled to about 150 dpi, and the turned page is kept only if it reads better.
+downscaled to about 150 dpi, and the turned page is kept only if it reads better. OSD is
+unsure, or wrong, on small Chinese crops (OCRmyPDF then leaves the page as it is); there
+the downscaled copy is read quickly at all four turns and the most confident one wins.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-import pytesseract
 from PIL import Image, ImageOps
-from pytesseract.pytesseract import TesseractError
 
-from papervault.ingest.stages.textlayer import is_cjk
+from papervault.ingest.stages.textlayer import is_cjk, line_turn
+from papervault.ingest.tools import tesseract
 
 # EXIF tag 0x0112 (Orientation): 1 is upright, 2-8 a flip or turn the viewer must apply.
 _EXIF_ORIENTATION = 0x0112
@@ -32,6 +34,14 @@ SUSPECT_PLAUSIBLE = 0.9
 SHORT_TEXT = 20  # non-space characters
 INKED = 0.004  # share of dark pixels above which a page is not blank
 OSD_DPI = 150
+PROBE_PIXELS = 1_500_000  # an untagged page's copy for OSD and probes: A4 at ~100 dpi
+# OSD's orientation_conf, measured on turned copies of the quality benchmark's pages: right
+# turns 1.2-6.3 (phototest, linn, forms, English screenshots), wrong ones on small Chinese
+# crops 0.04-0.07; right ones below 1 occur too, and the probes find those again.
+OSD_CONFIDENT = 1.0
+PROBE_MARGIN = 5.0  # score points a probed turn must gain over the page as it is
+TURNS = (90, 180, 270)
+LOSSLESS_PIXELS = 1_000_000  # derivatives of pages this small are written as PNG
 MIN_SKEW = 0.5  # degrees; below it straightening costs more than it gains
 MAX_SKEW = 8
 
@@ -106,22 +116,49 @@ def looks_wrong(reading: Reading, ink: float) -> bool:
             or reading.plausible() < SUSPECT_PLAUSIBLE)
 
 
-def osd_turn(img: Image.Image, dpi: int, timeout: float) -> int | None:
-    """Clockwise degrees (90/180/270) that OSD says make the page upright, None if it
-    cannot tell (too few characters) or says upright."""
-    scale = min(1.0, OSD_DPI / max(dpi, 1))
-    small = img.convert("L")
-    if scale < 0.99:
-        small = small.resize((max(1, round(small.width * scale)),
-                              max(1, round(small.height * scale))), Image.Resampling.BOX)
-    try:
-        osd = pytesseract.image_to_osd(
-            small, config=f"--psm 0 --dpi {round(dpi * scale)} -c min_characters_to_try=10",
-            output_type=pytesseract.Output.DICT, timeout=int(timeout))
-    except (TesseractError, RuntimeError):
-        return None  # "Too few characters": the caller tries the likeliest turn
-    turn = int(osd.get("rotate", 0)) % 360
-    return turn or None
+def downscaled(img: Image.Image, dpi: int | None) -> tuple[Image.Image, int | None]:
+    """A copy near ``OSD_DPI`` (or ``PROBE_PIXELS`` when the dpi is unknown), never
+    enlarged, and its dpi: what OSD and the probes look at. Colour stays: tesseract reads
+    some colour crops quite differently from their greyscale (CER 0.48 against 0.05)."""
+    scale = min(1.0, OSD_DPI / dpi if dpi else 1.0,
+                math.sqrt(PROBE_PIXELS / max(1, img.width * img.height)))
+    if scale >= 0.99:
+        return img, dpi
+    small = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                       Image.Resampling.BOX)
+    return small, round(dpi * scale) if dpi else None
+
+
+def osd_turn(small: Image.Image, dpi: int | None, timeout: float) -> int | None:
+    """Clockwise degrees (0/90/180/270) that OSD is confident make the page upright, None
+    when it cannot tell or is unsure."""
+    osd = tesseract.orientation(small, dpi, timeout)
+    if osd is None or osd[1] < OSD_CONFIDENT:
+        return None
+    return osd[0]
+
+
+def probe_turn(small: Image.Image, dpi: int | None, langs: str, timeout: float,
+               as_is: float | None) -> int:
+    """The clockwise turn (0 when none) that makes the page upright, by quick reads of the
+    downscaled copy every way up (``as_is``: the copy's score as it is, when known).
+
+    Tesseract takes the lines of a page turned a quarter clockwise past upright for vertical
+    writing and reads them nearly as well as upright (never a quarter the other way), so the
+    best-reading turn may be a quarter too far: when the turn a quarter back reads as well,
+    that one is upright (and the page, its thumbnail and searchable PDF are shown so).
+    """
+    def score(clockwise: int) -> float:
+        img = turned(small, clockwise) if clockwise else small
+        return Reading(*tesseract.probe(img, langs, dpi, timeout)).score()
+
+    scores = {clockwise: score(clockwise) for clockwise in TURNS}
+    scores[0] = score(0) if as_is is None else as_is
+    top = max(scores, key=lambda t: scores[t])
+    if top == 0 or scores[top] <= scores[0] + PROBE_MARGIN:
+        return 0
+    back = (top - 90) % 360
+    return back if scores[back] >= scores[top] - PROBE_MARGIN else top
 
 
 def turned(img: Image.Image, clockwise: int) -> Image.Image:
@@ -174,6 +211,8 @@ class Read(Protocol):
     def text(self) -> str: ...
     @property
     def confidence(self) -> float | None: ...
+    @property
+    def pdf(self) -> str | None: ...
 
 
 R = TypeVar("R", bound=Read)
@@ -194,7 +233,7 @@ class Upright(Generic[R]):
 
 
 def read_upright(image: Path, dpi: int | None, workdir: Path, timeout: float,
-                 recognise: Callable[[Path], R]) -> Upright[R]:
+                 recognise: Callable[[Path], R], langs: str) -> Upright[R]:
     """Straighten, OCR, and turn the page when the reading looks wrong.
 
     ``recognise`` runs the real OCR on an image file (the tesseract adapter). The original
@@ -210,18 +249,31 @@ def read_upright(image: Path, dpi: int | None, workdir: Path, timeout: float,
         current = _save(page, workdir / f"{image.stem}-level", dpi)
     first = Upright(current, 0, angle, recognise(current))
     if not looks_wrong(first.reading, ink_share(page)):
+        return _level_lines(first, page, workdir, image.stem, dpi, recognise)
+    small, small_dpi = downscaled(page, dpi)
+    turn = osd_turn(small, small_dpi, timeout)
+    if turn is None:  # OSD unsure: read the small copy every way up
+        # Not downscaled (a small crop): the first reading is that copy as it is.
+        as_is = first.reading.score() if small is page else None
+        turn = probe_turn(small, small_dpi, langs, timeout, as_is)
+    if not turn:
+        return first  # upright after all: the page is just hard to read
+    path = _save(turned(page, turn), workdir / f"{image.stem}-turn{turn}", dpi)
+    other = Upright(path, turn, angle, recognise(path))
+    return other if other.reading.score() > first.reading.score() else first
+
+
+def _level_lines(first: Upright[R], page: Image.Image, workdir: Path, stem: str,
+                 dpi: int | None, recognise: Callable[[Path], R]) -> Upright[R]:
+    """A page tesseract read well but sideways (its lines in the text layer run down the
+    page) is turned and read again, so its searchable PDF and thumbnail show it upright;
+    an upright page pays only a look at the text layer it already has."""
+    lines = line_turn(Path(first.result.pdf)) if first.result.pdf else 0
+    if not lines:
         return first
-    turn = osd_turn(page, dpi or 300, timeout)
-    candidates = [turn] if turn else [180]  # no verdict: upside down is the common case
-    best = first
-    for clockwise in candidates:
-        path = _save(turned(page, clockwise), workdir / f"{image.stem}-turn{clockwise}", dpi)
-        other = Upright(path, clockwise, angle, recognise(path))
-        # OSD named the turn: the better reading wins. A guess must be clearly better.
-        margin = 0.0 if turn else 10.0
-        if other.reading.score() > best.reading.score() + margin:
-            best = other
-    return best
+    path = _save(turned(page, lines), workdir / f"{stem}-turn{lines}", dpi)
+    other = Upright(path, lines, first.skew, recognise(path))
+    return other if other.reading.score() >= first.reading.score() - PROBE_MARGIN else first
 
 
 def _save(img: Image.Image, stem: Path, dpi: int | None) -> Path:
@@ -229,6 +281,12 @@ def _save(img: Image.Image, stem: Path, dpi: int | None) -> Path:
     if img.mode == "1":
         out = stem.with_suffix(".tif")
         img.save(out, format="TIFF", compression="group4", **extra)
+    elif img.width * img.height <= LOSSLESS_PIXELS:
+        # JPEG artefacts on a small crop's few pixels a character cost tesseract dearly
+        # (CER 0.43 against 0.06 for the same turned crop); PNG of so few pixels is quick.
+        out = stem.with_suffix(".png")
+        img.convert("RGB" if img.mode not in ("L", "RGB") else img.mode).save(
+            out, format="PNG", compress_level=1, **extra)
     else:
         out = stem.with_suffix(".jpg")
         img.convert("RGB" if img.mode not in ("L", "RGB") else img.mode).save(
