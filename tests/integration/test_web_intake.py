@@ -157,3 +157,19 @@ def test_settings_page_tests_patterns_live(office: Office) -> None:  # noqa: F81
     assert "没有匹配" in miss
     sign_in(web, "li.officer")
     assert web.get("/admin/settings").status_code == 403
+
+
+def test_status_page_names_files_in_the_inbox_in_one_language(office: Office) -> None:  # noqa: F811
+    """Walkthrough B6/B7: a quarantined file shows as the share names it, with the reason
+    in the page's language only."""
+    s, web = office.settings, office.web
+    target = s.inbox / "批次02" / "locked.pdf"
+    target.parent.mkdir(parents=True)
+    target.write_bytes((TESTDATA / PASSWORD_PDF).read_bytes())
+    _capture_all(office)
+    sign_in(web, "zhao.scan")
+    zh = web.get("/status?lang=zh").text
+    assert "批次02/locked.pdf" in zh and str(s.inbox) not in zh
+    assert "PDF 设有密码保护" in zh and "password-protected" not in zh
+    en = web.get("/status?lang=en").text
+    assert "password-protected" in en and "设有密码" not in en
