@@ -67,7 +67,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
 # Where each role lands after signing in (the first it may open).
 HOME_PAGES: tuple[tuple[Perm, str], ...] = (
     (Perm.SEARCH, "/"), (Perm.COVERAGE, "/coverage"), (Perm.USERS, "/admin/users"),
-    (Perm.STATUS, "/status"),
+    (Perm.INGEST, "/intake"), (Perm.STATUS, "/status"),
 )
 
 ROUTES: dict[str, Rule] = {
@@ -100,6 +100,9 @@ ROUTES: dict[str, Rule] = {
     # scanning staff
     "GET /status": Perm.STATUS,
     "GET /api/status": Perm.STATUS,
+    "GET /intake": Perm.STATUS,
+    "GET /intake/list": Perm.STATUS,  # the page's polled fragment
+    "POST /intake/upload": Perm.INGEST,
     # the API's schema: route names are no secret, but nothing is served to strangers
     "GET /openapi.json": Open.SIGNED_IN,
     # auditors
@@ -120,6 +123,9 @@ ROUTES: dict[str, Rule] = {
     "POST /admin/users/{username}/active": Perm.USERS,
     "POST /admin/users/{username}/password": Perm.USERS,
     "POST /admin/users/{username}/unlock": Perm.USERS,
+    "GET /admin/users/{username}/confirm/{action}": Perm.USERS,
+    "GET /admin/settings": Perm.OPERATE,
+    "GET /admin/settings/test": Perm.OPERATE,
 }
 
 COMMANDS: dict[str, Rule] = {

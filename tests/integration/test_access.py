@@ -453,7 +453,7 @@ def test_a_new_office_as_its_people_would_use_it(
     # The clerk sees the processing status and nothing of the archive.
     status = clerk.get("/status")
     assert status.status_code == 200 and "已存储" in status.text and "文档" in status.text
-    assert clerk.get("/", follow_redirects=False).headers["location"] == "/status"
+    assert clerk.get("/", follow_redirects=False).headers["location"] == "/intake"
     assert clerk.get(f"/documents/{doc_id}").status_code == 403
     assert clerk.get("/api/search", params={"q": "理赔"}).status_code == 403
 
