@@ -15,11 +15,11 @@ from typing import Any
 from rich.progress import Progress
 from sqlmodel import col, select
 
-from papervault.config.errors import ConfigError, NotFound, TransientError
+from papervault.config.errors import ConfigError, TransientError
 from papervault.config.settings import Settings
 from papervault.index.catalog import jobs
 from papervault.index.catalog.db import session_scope
-from papervault.index.catalog.models import Client, Document
+from papervault.index.catalog.models import Document
 from papervault.index.catalog.status import status
 from papervault.ingest.daemon import Capturer, walk_inbox
 from papervault.ingest.pipeline import Outcome, capture
@@ -314,19 +314,10 @@ def unlinked(s: Settings) -> list[dict[str, Any]]:
 
 def link_by_hand(s: Settings, doc_id: int, client_id: str) -> None:
     from papervault.index.accounts import audit
+    from papervault.index.registers.review import link_client
 
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        doc = session.get(Document, doc_id)
-        if doc is None:
-            raise NotFound(what=f"document {doc_id}")
-        client = session.get(Client, client_id.upper())
-        if client is None:
-            raise NotFound(what=f"client {client_id}")
-        before = doc.client_id
-        doc.client_id = client.client_id
-        doc.link_state = "linked"
-        doc.link_source = "manual"
-        session.add(doc)
+        change = link_client(session, doc_id, client_id)
         audit.record(session, audit_key(s), s.actor, "link", f"document:{doc_id}",
-                     {"from": before, "to": client.client_id})
+                     {"from": change.before, "to": change.after})

@@ -47,6 +47,7 @@ from papervault.index.web.routes import (
     coverage,
     ops,
     qa,
+    review,
     search,
     status,
 )
@@ -85,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.web.hosts())
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (auth.router, api.router, api.schema, search.router, status.router,
-                   status.api, coverage.router, qa.router, audit.router, audit.api,
+                   status.api, review.router, coverage.router, qa.router, audit.router, audit.api,
                    admin.router, ops.router):
         app.include_router(router)
     if settings.web.metrics:
