@@ -36,13 +36,14 @@ def ingest_pair(s: Settings, folder: Path) -> tuple[int, int]:
         session.add(Client(client_id=OTHER, name="李娜", policy_numbers="BD2023000456"))
         session.add(PaperRecord(record_no=RECORD, client_id=CLIENT, title="车险理赔卷"))
         session.commit()
-    one = write_form(folder / "批次01" / "scan-0001.png",
-                     form_lines(client_id=CLIENT, extra=f"档号：{RECORD}"))
-    two = write_form(folder / "批次01" / "scan-0002.png",
-                     form_lines(client_id=CLIENT, extra=f"关联客户号：{OTHER}"))
+    write_form(folder / "a" / "批次01" / "scan-0001.png",
+               form_lines(client_id=CLIENT, extra=f"档号：{RECORD}"))
+    write_form(folder / "b" / "批次01" / "scan-0002.png",
+               form_lines(client_id=CLIENT, extra=f"关联客户号：{OTHER}"))
     with Progress(disable=True) as p:
-        for f in (one, two):  # one at a time: the second is the newer
-            assert ingest_paths(s, [f], p, drain_ocr=True)[0]["outcome"] == "stored"
+        for batch in ("a", "b"):  # one at a time: the second is the newer
+            out = ingest_paths(s, [folder / batch], p, drain_ocr=True)
+            assert out[0]["outcome"] == "stored"
     with Session(engine) as session:
         docs = session.exec(select(Document).order_by(col(Document.id))).all()
         assert [d.link_state for d in docs] == ["linked", "ambiguous"], \
@@ -72,9 +73,8 @@ def test_results_viewer_and_review_queue(instance: Callable[..., Settings],
         page = web.get("/", params={"q": "理赔"})
         assert page.status_code == 200
         # THEN the linked form is titled by its paper record's 题名, with the client's name,
-        # its folder and a thumbnail from the worker's pages
+        # and a thumbnail from the worker's pages
         assert ">车险理赔卷</a>" in page.text and "张伟" in page.text
-        assert "批次01" in page.text
         assert f'src="/documents/{linked}/pages/1.jpg?w=200"' in page.text
         assert web.get(f"/documents/{linked}/pages/1.jpg", params={"w": 200}
                        ).content[:2] == b"\xff\xd8"
@@ -82,7 +82,7 @@ def test_results_viewer_and_review_queue(instance: Callable[..., Settings],
         assert hit_ids(newest.text) == [held, linked]
         assert 'id="sort-newest" aria-current="true"' in newest.text
         assert web.get("/", params={"q": "理赔", "sort": "date"}).status_code == 200
-        assert web.get("/", params={"q": "理赔", "sort": "sideways"}).status_code == 422
+        assert web.get("/", params={"q": "理赔", "sort": "sideways"}).status_code == 400
 
         # WHEN they open the first result, on the viewer's first page
         doc = web.get(f"/documents/{held}", params={"q": "理赔", "sort": "newest",
