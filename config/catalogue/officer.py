@@ -53,7 +53,6 @@ TEXT: dict[str, Entry] = {
     "ui_find_register": {"zh": "查找客户或档号", "en": "Find a client or 档号"},
     "ui_find_register_hint": {"zh": "输入客户号、姓名、保单号或档号（至少 2 个字）", "en": "Type a client ID, name, policy number or 档号 (2 characters or more)"},
     "ui_link_client": {"zh": "关联的客户号", "en": "Client to link"},
-    "ui_link_record": {"zh": "档号（可选）", "en": "档号 (optional)"},
     "ui_link_button": {"zh": "关联", "en": "Link"},
     "ui_no_matches": {"zh": "登记表中没有匹配“{typed}”的客户或档号。", "en": "No client or 档号 in the registers matches “{typed}”."},
     "ui_record_of": {"zh": "属于 {client}", "en": "of {client}"},

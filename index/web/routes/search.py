@@ -179,4 +179,5 @@ def client_page(request: Request, client_id: str) -> HTMLResponse:
         view = client_view(session, client_id)
         audit(request, session, "view", f"client:{client_id}", {"client_id": client_id})
         scanned = scanned_records(session, view)
-    return render(request, "client.html", {"view": view, "scanned": scanned})
+        titles = {d.id: record_title(session, d) for d in view.documents}
+    return render(request, "client.html", {"view": view, "scanned": scanned, "titles": titles})
