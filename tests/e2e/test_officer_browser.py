@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,11 @@ from tests.integration.test_officer_web import OTHER, ingest_pair
 
 IMAGES_LOADED = ("(sel) => [...document.querySelectorAll(sel)].length > 0 && "
                  "[...document.querySelectorAll(sel)].every(i => i.complete && i.naturalWidth > 0)")
+
+
+def wait_images(page: Any, selector: str) -> None:
+    """Until every image ``selector`` names has loaded (a broken image has no width)."""
+    wait_until(lambda: page.evaluate(IMAGES_LOADED, selector))
 
 
 @pytest.mark.e2e
@@ -36,19 +42,19 @@ def test_officer_searches_reads_and_links(instance: Callable[..., Settings],
             page.fill("#q", "理赔")
             page.click("#search-button")
             page.wait_for_selector("#hits li.hit")
-            wait_until(lambda: page.evaluate(IMAGES_LOADED, "#hits img.pv-thumb"))
+            wait_images(page, "#hits img.pv-thumb")
             assert page.locator("#hits li.hit").count() == 2
             assert "车险理赔卷" in page.inner_text("#hits")
             page.click("#sort-newest")
             page.wait_for_selector("#sort-newest.active")
-            wait_until(lambda: page.evaluate(IMAGES_LOADED, "#hits img.pv-thumb"))
+            wait_images(page, "#hits img.pv-thumb")
             check_page(w, f"officer-results-{viewport}")
 
             # open the first (newest) result: the viewer shows its page and marked text
             page.click("#hits li.hit >> nth=0 >> a.title")
             page.wait_for_selector("#page-image")
             assert page.url.startswith(f"{base}/documents/{held}?")
-            wait_until(lambda: page.evaluate(IMAGES_LOADED, "#page-image"))
+            wait_images(page, "#page-image")
             assert page.inner_text("#page-text mark").replace(" ", "") == "理赔"
             fit = page.evaluate("() => document.getElementById('page-image').clientWidth")
             page.click("#zoom-in")
@@ -80,7 +86,7 @@ def test_officer_searches_reads_and_links(instance: Callable[..., Settings],
         page.goto(base + "/review")
         card = f"#doc-{held}"
         page.wait_for_selector(card)
-        wait_until(lambda: page.evaluate(IMAGES_LOADED, f"{card} img"))
+        wait_images(page, f"{card} img")
         assert "关联客户号" in page.inner_text(card)
         check_page(w, "officer-review-phone")
         page.fill(f"#find-{held}", "李娜")

@@ -1,4 +1,5 @@
 """The result pager shows the first, the last and two pages either side of the current."""
+from __future__ import annotations
 
 from papervault.index.web.routes.search import pager
 
