@@ -159,3 +159,34 @@ def test_register_matches_and_where_found(engine: object) -> None:
         assert got[CLIENT].line == "被保险人：张伟 保单号：BD 2024 000123"
         assert got[CLIENT].source == "text" and got[RECORD].line is None
         assert got[RECORD].kind == "record" and got[RECORD].client_id == CLIENT
+
+
+def test_sort_orders_and_batch_originals(engine: object) -> None:
+    """Newest and document-date orders (undated last), and a 档号 filter finding a split
+    batch's part, not the batch original it was cut from (B14)."""
+    from datetime import UTC, date, datetime
+
+    from papervault.index.catalog.db import session_scope
+    from papervault.index.search.query import SearchQuery, search
+    from tests.integration.test_search import make_doc
+
+    with session_scope(engine) as s:  # type: ignore[arg-type]
+        s.add(make_doc(1, "保单 理赔", ingested_at=datetime(2024, 1, 1, tzinfo=UTC),
+                       doc_date=date(2023, 6, 1), record_no=RECORD))
+        s.add(make_doc(2, "保单", ingested_at=datetime(2024, 3, 1, tzinfo=UTC)))
+        s.add(make_doc(3, "保单", ingested_at=datetime(2024, 2, 1, tzinfo=UTC),
+                       doc_date=date(2023, 9, 1)))
+    with session_scope(engine) as s:  # type: ignore[arg-type]
+        s.add(make_doc(4, "保单 理赔", ingested_at=datetime(2024, 4, 1, tzinfo=UTC),
+                       record_no=RECORD, parent_id=1))
+
+    def ids(**kw: object) -> list[int]:
+        with session_scope(engine) as s:  # type: ignore[arg-type]
+            return [h.document_id for h in search(s, SearchQuery(**kw)).hits]  # type: ignore[arg-type]
+
+    assert ids(q="保单", sort="newest") == [4, 2, 3, 1]
+    assert ids(q="保单", sort="date") == [3, 1, 4, 2]  # undated: newest first, after dated
+    assert ids(sort="date") == [3, 1, 4, 2]
+    assert sorted(ids(q="理赔", record_no=RECORD)) == [1, 4]
+    assert ids(q="理赔", record_no=RECORD, parts_only=True) == [4]
+    assert ids(record_no=RECORD, parts_only=True) == [4]
