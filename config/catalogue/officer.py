@@ -12,7 +12,7 @@ TEXT: dict[str, Entry] = {
     "ui_sort_date": {"zh": "文件日期", "en": "Document date"},
     "ui_result_pages": {"zh": "结果分页", "en": "Result pages"},
     "ui_folder": {"zh": "批次文件夹", "en": "Folder"},
-    "ui_file_name": {"zh": "文件名", "en": "File name"},
+    "ui_file_size": {"zh": "大小", "en": "Size"},
     "ui_part_of": {"zh": "拆分自 #{id}", "en": "part of #{id}"},
     "ui_no_thumb": {"zh": "无预览", "en": "No preview"},
     "ui_waiting_review": {"zh": "有 {n} 份文档待关联客户。", "en": "{n} documents wait for a client link."},
