@@ -190,3 +190,32 @@ def test_sort_orders_and_batch_originals(engine: object) -> None:
     assert sorted(ids(q="理赔", record_no=RECORD)) == [1, 4]
     assert ids(q="理赔", record_no=RECORD, parts_only=True) == [4]
     assert ids(record_no=RECORD, parts_only=True) == [4]
+
+
+def test_cli_review_link_uses_the_same_hand_link(instance: Callable[..., Settings],
+                                                 tmp_path: Path) -> None:
+    """``papervault review --link`` goes through the service the review page calls."""
+    from typer.testing import CliRunner
+
+    from papervault.ingest.cli import app as cli_app
+    from tests.conftest import write_config
+    from tests.integration.test_search import make_doc
+
+    s = instance(actor="li.officer")
+    engine = make_engine(s.db_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        session.add(Client(client_id=OTHER, name="李娜"))
+        session.add(make_doc(7, "理赔", id=7, link_state="ambiguous",
+                             candidates=f"{CLIENT} {OTHER}"))
+        session.commit()
+    cfg = write_config(s, tmp_path / "papervault.toml")
+    out = CliRunner().invoke(cli_app, ["--config", str(cfg), "review", "--link", "7",
+                                       OTHER.lower()])
+    assert out.exit_code == 0, out.output
+    with Session(engine) as session:
+        d = session.get(Document, 7)
+        assert d is not None and (d.client_id, d.link_source) == (OTHER, "manual")
+        assert review.queue(session)[1] == 0
+    engine.dispose()
+    assert ("link", "document:7") in [(a, t) for a, t, _ in audit_actions(s)]
