@@ -193,6 +193,11 @@ class Auditor:
         """Append one entry in ``session``'s transaction."""
         record(session, self._key, actor, action, target, detail, origin)
 
+    @property
+    def key(self) -> bytes:
+        """For services that audit inside their own transaction (the hand link)."""
+        return self._key
+
 
 def find(session: Session, query: SearchQuery, pi_key: bytes | None, scope: Scope
          ) -> tuple[SearchResult, str]:
@@ -219,3 +224,117 @@ def parse_date(value: str | None) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError as e:
         raise BadInput(detail=f"{value}: YYYY-MM-DD") from e
+
+
+@dataclass(frozen=True)
+class HitCard:
+    """What a result line shows beyond the hit: a title a reader recognises, the client's
+    name, the batch folder, and whether the document is one part of a split batch."""
+
+    title: str
+    file_name: str
+    client_name: str | None
+    folder: str
+    part_of: int | None
+    has_pages: bool
+
+
+def hit_cards(session: Session, hits: list[Hit]) -> dict[int, HitCard]:
+    """Cards for a page of hits, in three queries whatever the page size."""
+    ids = [h.document_id for h in hits]
+    docs = {d.id: d for d in session.exec(select(Document).where(col(Document.id).in_(ids)))}
+    record_nos = {d.record_no for d in docs.values() if d.record_no}
+    titles = {r.record_no: r.title for r in session.exec(
+        select(PaperRecord).where(col(PaperRecord.record_no).in_(record_nos)))}
+    client_ids = {d.client_id for d in docs.values() if d.client_id}
+    names = {c.client_id: c.name for c in session.exec(
+        select(Client).where(col(Client.client_id).in_(client_ids)))}
+    cards: dict[int, HitCard] = {}
+    for doc_id, d in docs.items():
+        if doc_id is None:
+            continue
+        title = (titles.get(d.record_no or "") or d.doc_type or d.original_name)
+        cards[doc_id] = HitCard(
+            title=title, file_name=d.original_name,
+            client_name=names.get(d.client_id or "") or None, folder=d.source_folder,
+            part_of=d.parent_id,
+            has_pages=bool(d.thumbs_object_name or d.searchable_object_name
+                           or d.media_type != "pdf"))
+    return cards
+
+
+def record_title(session: Session, doc: Document) -> str:
+    """The document's title: its paper record's 题名, else its type, else the file name."""
+    record = session.get(PaperRecord, doc.record_no) if doc.record_no else None
+    return (record.title if record and record.title else None) or doc.doc_type \
+        or doc.original_name
+
+
+def neighbours(session: Session, query: SearchQuery, index: int, pi_key: bytes | None,
+               scope: Scope) -> tuple[int | None, int | None]:
+    """The documents before and after hit ``index`` (0-based on ``query.page``) of a
+    search, for back/next through results; reaches into the next or previous page."""
+    from dataclasses import replace
+
+    def ids(page: int) -> list[int]:
+        if page < 1:
+            return []
+        result, _ = find(session, replace(query, page=page), pi_key, scope)
+        return [h.document_id for h in result.hits]
+
+    here = ids(query.page)
+    before = here[index - 1] if 0 < index <= len(here) else None
+    after = here[index + 1] if 0 <= index < len(here) - 1 else None
+    if index == 0 and query.page > 1:
+        prev_page = ids(query.page - 1)
+        before = prev_page[-1] if prev_page else None
+    if index == len(here) - 1 and len(here) == query.per_page:
+        nxt = ids(query.page + 1)
+        after = nxt[0] if nxt else None
+    return before, after
+
+
+def marked(body: str, q: str) -> list[tuple[str, bool]]:
+    """``body`` cut into (text, is_hit) pieces for the query's words, as search matches them
+    (across OCR's spaces between Hanzi)."""
+    import unicodedata
+
+    from papervault.index.search.query import parse_query, phrase_pattern
+
+    shown = unicodedata.normalize("NFKC", body)
+    spans = sorted((m.start(), m.end()) for g in parse_query(q)
+                   for m in phrase_pattern(g).finditer(shown) if m.end() > m.start())
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for s, e in spans:
+        if s < pos:
+            continue
+        if s > pos:
+            out.append((shown[pos:s], False))
+        out.append((shown[s:e], True))
+        pos = e
+    if pos < len(shown):
+        out.append((shown[pos:], False))
+    return out
+
+
+def known_values(session: Session) -> dict[str, list[str]]:
+    """Departments and document types the index and registers know, for the filters'
+    suggestion lists (free text typed differently never matches)."""
+    def distinct(*columns: Any) -> list[str]:
+        values: set[str] = set()
+        for c in columns:
+            values.update(v for v in session.exec(select(c).distinct().limit(200)) if v)
+        return sorted(values)
+
+    return {"department": distinct(Document.department, PaperRecord.department),
+            "doc_type": distinct(Document.doc_type)}
+
+
+def scanned_records(session: Session, view: ClientView) -> set[str]:
+    """Which of the client's paper records have a document in the archive."""
+    nos = [r.record_no for r in view.records]
+    if not nos:
+        return set()
+    return {n for n in session.exec(select(Document.record_no).where(
+        col(Document.record_no).in_(nos)).distinct()) if n}

@@ -54,6 +54,8 @@ PG_COUNT_SCAN = 10_000
 # page is then re-checked row by row.
 PG_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 LINK_STATES = ("pending", "linked", "unlinked", "ambiguous")
+# relevance: ranked (newest first without words); newest: by capture; date: by document date.
+SORTS = ("relevance", "newest", "date")
 
 
 # -- queries --------------------------------------------------------------------------------
@@ -77,11 +79,15 @@ class SearchQuery:
     per_page: int = 20
     # Only these documents (a masked ID/card number found through its hash); None: any.
     doc_ids: tuple[int, ...] | None = None
+    sort: str = "relevance"
+    # Batch originals whose parts are in the index are left out (the parts are found).
+    parts_only: bool = False
 
     def filters(self) -> dict[str, object]:
         """The filters that are set, for the audit trail and for links."""
         return {k: v for k, v in self.__dict__.items()
-                if k not in ("q", "page", "per_page", "doc_ids") and v not in (None, "")}
+                if k not in ("q", "page", "per_page", "doc_ids", "sort", "parts_only")
+                and v not in (None, "")}
 
 
 Segment = tuple[str, bool]  # (text, is_hit)
@@ -167,6 +173,8 @@ def _where(query: SearchQuery, scope: Scope, sqlite: bool
     if query.doc_ids is not None:  # ints only: safe to inline
         ids = ",".join(str(int(i)) for i in query.doc_ids)
         clauses.append(f"d.id IN ({ids})" if ids else "1 = 0")
+    if query.parts_only:  # parent_id is indexed: one probe per candidate document
+        clauses.append("NOT EXISTS (SELECT 1 FROM document part WHERE part.parent_id = d.id)")
     return clauses, params
 
 
@@ -175,6 +183,8 @@ def validate(query: SearchQuery) -> None:
         raise BadInput(detail=f"page ≥ 1, 1 ≤ per_page ≤ {PER_PAGE_MAX}")
     if query.link_state and query.link_state not in LINK_STATES:
         raise BadInput(detail=f"link_state: {' | '.join(LINK_STATES)}")
+    if query.sort not in SORTS:
+        raise BadInput(detail=f"sort: {' | '.join(SORTS)}")
     for lo, hi in ((query.doc_from, query.doc_to), (query.ingested_from, query.ingested_to)):
         if lo and hi and lo > hi:
             raise BadInput(detail=f"{lo} > {hi}")
@@ -212,7 +222,7 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
         total, exact = _count(session, body, bool(groups) and not filters, params), True
     # Those few hits are listed newest first: bm25 would read every chunk in the archive
     # holding the words to weigh them.
-    ranked = exact and total <= RANK_LIMIT and not by_doc
+    ranked = query.sort == "relevance" and exact and total <= RANK_LIMIT and not by_doc
     rank_by = rank_groups(groups) if ranked and sqlite else groups
     if rank_by != groups:
         # bm25 weighs each phrase by reading every chunk it occurs in: 150 ms for 理赔 in
@@ -220,7 +230,7 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
         # match; the whole query only filters its few chunks; bm25 sees the ID alone.
         params["rank_match"] = fts5_match(rank_by)
         body = _body(session, groups, filters, params, rank_match=True)
-    order, score = _order(session, groups, ranked=ranked)
+    order, score = _order(session, groups, ranked=ranked, sort=query.sort)
     want = query.page * query.per_page
     fetch = want * 2 + 20
     while True:  # a long document has several chunks: fetch until enough distinct documents
@@ -361,8 +371,14 @@ def _match_clause(session: Session, groups: list[list[str]], params: dict[str, o
     return "c.tsv @@ CAST(:tsq AS tsquery)"
 
 
-def _order(session: Session, groups: list[list[str]], ranked: bool) -> tuple[str, str]:
+def _order(session: Session, groups: list[list[str]], ranked: bool,
+           sort: str = "relevance") -> tuple[str, str]:
     """ORDER BY and score expressions; ties and unranked results go newest first."""
+    if sort == "newest":
+        return "d.ingested_at DESC, d.id DESC", "0.0"
+    if sort == "date":  # undated documents last, on both databases
+        return ("CASE WHEN d.doc_date IS NULL THEN 1 ELSE 0 END, d.doc_date DESC, "
+                "d.ingested_at DESC, d.id DESC"), "0.0"
     if not groups:
         return "d.ingested_at DESC, d.id DESC", "0.0"  # filters only: newest first
     sqlite = is_sqlite(session)

@@ -48,6 +48,7 @@ from papervault.index.web.routes import (
     intake,
     ops,
     qa,
+    review,
     search,
     status,
 )
@@ -86,7 +87,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.web.hosts())
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (auth.router, api.router, api.schema, search.router, status.router,
-                   status.api, intake.router, coverage.router, qa.router, audit.router, audit.api,
+                   status.api, intake.router, review.router, coverage.router, qa.router,
+                   audit.router, audit.api,
                    admin.router, ops.router):
         app.include_router(router)
     if settings.web.metrics:

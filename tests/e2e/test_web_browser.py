@@ -70,7 +70,7 @@ def test_search_open_download_in_chromium(served: tuple[str, int, str], tmp_path
         assert page.url.startswith(f"{base}/documents/{doc_id}")
         assert page.inner_text("#sha256") == sha
         wait_until(lambda: page.evaluate(
-            "() => [...document.querySelectorAll('.thumbs img')].every(i => i.naturalWidth > 0)"))
+            "() => [...document.querySelectorAll('#page-image')].every(i => i.naturalWidth > 0)"))
 
         with page.expect_download() as info:
             page.click("#download-original")

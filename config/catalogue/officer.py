@@ -1,0 +1,63 @@
+"""Records officers' pages: search results, the document viewer, the client page and the
+review queue."""
+
+from __future__ import annotations
+
+from papervault.config.catalogue.types import Entry
+
+TEXT: dict[str, Entry] = {
+    "ui_sort": {"zh": "排序", "en": "Sort"},
+    "ui_sort_relevance": {"zh": "相关度", "en": "Relevance"},
+    "ui_sort_newest": {"zh": "最新入库", "en": "Newest"},
+    "ui_sort_date": {"zh": "文件日期", "en": "Document date"},
+    "ui_result_pages": {"zh": "结果分页", "en": "Result pages"},
+    "ui_folder": {"zh": "批次文件夹", "en": "Folder"},
+    "ui_file_size": {"zh": "大小", "en": "Size"},
+    "ui_part_of": {"zh": "拆分自 #{id}", "en": "part of #{id}"},
+    "ui_no_thumb": {"zh": "无预览", "en": "No preview"},
+    "ui_waiting_review": {"zh": "有 {n} 份文档待关联客户。", "en": "{n} documents wait for a client link."},
+    "ui_open_review": {"zh": "打开待关联队列", "en": "Open the review queue"},
+    "ui_nav_review": {"zh": "待关联", "en": "Review"},
+    # document viewer
+    "ui_viewer": {"zh": "页面查看", "en": "Page viewer"},
+    "ui_zoom_in": {"zh": "放大", "en": "Zoom in"},
+    "ui_zoom_out": {"zh": "缩小", "en": "Zoom out"},
+    "ui_zoom_fit": {"zh": "适合宽度", "en": "Fit width"},
+    "ui_prev_page": {"zh": "上一页", "en": "Previous page"},
+    "ui_next_page": {"zh": "下一页", "en": "Next page"},
+    "ui_page_of": {"zh": "第 {n} / {count} 页", "en": "Page {n} of {count}"},
+    "ui_back_to_results": {"zh": "返回检索结果", "en": "Back to results"},
+    "ui_prev_doc": {"zh": "上一份", "en": "Previous document"},
+    "ui_next_doc": {"zh": "下一份", "en": "Next document"},
+    "ui_page_text": {"zh": "本页识别文字", "en": "Text of this page"},
+    "ui_all_pages": {"zh": "全部页面", "en": "All pages"},
+    "ui_details": {"zh": "详细信息", "en": "Details"},
+    "ui_client_name": {"zh": "客户", "en": "Client"},
+    "ui_scanned": {"zh": "已有电子档", "en": "Scanned"},
+    "ui_not_scanned": {"zh": "未扫描", "en": "Not scanned"},
+    "ui_none_yet": {"zh": "暂无。", "en": "None yet."},
+    # review queue
+    "ui_review_title": {"zh": "待关联文档", "en": "Documents waiting for a link"},
+    "ui_review_intro": {"zh": "系统无法唯一确定客户的文档在此等待人工关联。请对照页面和识别出的编号选择客户。",
+                        "en": "Documents the system could not tie to one client wait here. Compare the page with the numbers found and choose the client."},
+    "ui_review_empty": {"zh": "没有待关联的文档。", "en": "No document is waiting for a link."},
+    "ui_candidates": {"zh": "识别出的编号", "en": "Numbers found"},
+    "ui_no_candidates": {"zh": "未识别出已登记的客户号或档号。", "en": "No registered client ID or 档号 was found."},
+    "ui_cand_client": {"zh": "客户号", "en": "Client ID"},
+    "ui_cand_record": {"zh": "档号", "en": "档号"},
+    "ui_found_in_text": {"zh": "识别文字", "en": "OCR text"},
+    "ui_found_in_filename": {"zh": "文件名", "en": "file name"},
+    "ui_found_in_folder": {"zh": "文件夹名", "en": "folder name"},
+    "ui_found_nowhere": {"zh": "（来源未知）", "en": "(source unknown)"},
+    "ui_use_this": {"zh": "选用", "en": "Use"},
+    "ui_find_register": {"zh": "查找客户或档号", "en": "Find a client or 档号"},
+    "ui_find_register_hint": {"zh": "输入客户号、姓名、保单号或档号（至少 2 个字）", "en": "Type a client ID, name, policy number or 档号 (2 characters or more)"},
+    "ui_link_client": {"zh": "关联的客户号", "en": "Client to link"},
+    "ui_link_button": {"zh": "关联", "en": "Link"},
+    "ui_no_matches": {"zh": "登记表中没有匹配“{typed}”的客户或档号。", "en": "No client or 档号 in the registers matches “{typed}”."},
+    "ui_record_of": {"zh": "属于 {client}", "en": "of {client}"},
+    "flash_review_linked": {"zh": "文档 #{doc} 已关联到客户 {client}。", "en": "Document #{doc} is linked to client {client}."},
+    "flash_review_refused": {"zh": "未关联：{reason}", "en": "Not linked: {reason}"},
+    "flash_review_choose": {"zh": "请先选择或输入要关联的客户号。", "en": "Choose or type the client ID to link first."},
+    "flash_review_no_client": {"zh": "客户登记表中没有 {client}：请从查找结果中选择。", "en": "{client} is not in the clients register: choose from the search results."},
+}
