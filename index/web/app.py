@@ -47,6 +47,7 @@ from papervault.index.web.routes import (
     coverage,
     ops,
     qa,
+    registers,
     search,
     status,
 )
@@ -86,7 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (auth.router, api.router, api.schema, search.router, status.router,
                    status.api, coverage.router, qa.router, audit.router, audit.api,
-                   admin.router, ops.router):
+                   registers.router, admin.router, ops.router):
         app.include_router(router)
     if settings.web.metrics:
         app.include_router(ops.metrics_router)
