@@ -68,6 +68,7 @@ TEXT: dict[str, Entry] = {
     "ui_audit_target_document": {"zh": "文档 #{id}", "en": "Document #{id}"},
     "ui_audit_target_client": {"zh": "客户 {id}", "en": "Client {id}"},
     "ui_audit_target_user": {"zh": "用户 {id}", "en": "User {id}"},
+    "ui_audit_time": {"zh": "时间", "en": "Time"},
     "ui_audit_time_note": {"zh": "时间为 {zone} 时间", "en": "Times are {zone}"},
     # register upload
     "ui_reg_title": {"zh": "导入登记簿", "en": "Import a register"},
