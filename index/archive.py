@@ -188,15 +188,15 @@ class Auditor:
     def __init__(self, settings: Settings) -> None:
         self._key = load_audit_key(settings.path(settings.crypto.audit_key_file))
 
+    @property
+    def key(self) -> bytes:
+        """The chain's HMAC key, for verifying it (never shown or logged)."""
+        return self._key
+
     def record(self, session: Session, actor: str, action: str, target: str = "",
                detail: dict[str, object] | None = None, origin: str | None = None) -> None:
         """Append one entry in ``session``'s transaction."""
         record(session, self._key, actor, action, target, detail, origin)
-
-    @property
-    def key(self) -> bytes:
-        """For services that audit inside their own transaction (the hand link)."""
-        return self._key
 
 
 def find(session: Session, query: SearchQuery, pi_key: bytes | None, scope: Scope

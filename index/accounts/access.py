@@ -116,6 +116,13 @@ ROUTES: dict[str, Rule] = {
     "GET /qa": Perm.QA,
     "GET /qa/{doc_id}/pages/{page_no}.jpg": Perm.QA,  # sampled documents only
     "POST /qa/{doc_id}": Perm.QA,
+    "POST /qa/sample": Perm.QA,
+    "GET /qa/{doc_id}": Perm.QA,  # sampled documents only
+    "POST /audit/verify": Perm.AUDIT_LOG,
+    # clients register additionally needs REGISTERS (checked in the route)
+    "GET /registers": Perm.PAPER_REGISTER,
+    "POST /registers/preview": Perm.PAPER_REGISTER,
+    "POST /registers/confirm": Perm.PAPER_REGISTER,
     "GET /audit": Perm.AUDIT_LOG,
     "GET /audit.csv": Perm.AUDIT_LOG,
     "GET /api/audit": Perm.AUDIT_LOG,

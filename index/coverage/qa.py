@@ -13,11 +13,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from papervault.config.errors import BadInput, NotFound
 from papervault.index.accounts.scope import EVERYTHING, Scope
-from papervault.index.catalog.models import Document, utcnow
+from papervault.index.catalog.models import Document, PaperRecord, utcnow
 from papervault.index.coverage.tables import CoverageDirty, QaCheck
 
 MIN_FRACTION = 0.05
@@ -32,8 +32,10 @@ class Sample:
     document_ids: tuple[int, ...]
 
 
-def draw(session: Session, fraction: float = MIN_FRACTION, seed: int | None = None) -> Sample:
-    """Draw ``fraction`` (at least 5 %, at least one) of the documents not yet sampled.
+def draw(session: Session, fraction: float = MIN_FRACTION, seed: int | None = None,
+         department: str | None = None) -> Sample:
+    """Draw ``fraction`` (at least 5 %, at least one) of the documents not yet sampled,
+    optionally of one department (the document's own, else its paper record's).
 
     Batches split at cover sheets are represented by their parts, not the batch itself.
     """
@@ -44,6 +46,11 @@ def draw(session: Session, fraction: float = MIN_FRACTION, seed: int | None = No
     stmt = (select(Document.id)
             .where(col(Document.id).not_in(sampled), col(Document.link_state) != "split")
             .order_by(col(Document.id)))
+    if department:
+        in_register = select(PaperRecord.record_no).where(
+            col(PaperRecord.department) == department)
+        stmt = stmt.where(or_(col(Document.department) == department,
+                              col(Document.record_no).in_(in_register)))
     population = [i for i in session.exec(stmt) if i is not None]
     sample_id = uuid.uuid4().hex[:12]
     if not population:
@@ -82,12 +89,30 @@ def _mark_dirty(session: Session, record_no: str) -> None:
         session.add(CoverageDirty(record_no=record_no))
 
 
-def pending(session: Session, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
-    """Documents waiting for a verdict (of those ``scope`` sees)."""
-    stmt = (select(QaCheck, Document).join(Document, col(Document.id) == col(QaCheck.document_id))
+def pending(session: Session, sample_id: str | None = None, scope: Scope = EVERYTHING
+            ) -> list[dict[str, Any]]:
+    """Documents waiting for a verdict (of one sample, or all; of those ``scope`` sees),
+    with what the register says the paper holds (题名, expected pages) so the reviewer can
+    judge completeness."""
+    stmt = (select(QaCheck, Document, PaperRecord)
+            .join(Document, col(Document.id) == col(QaCheck.document_id))
+            .outerjoin(PaperRecord, col(PaperRecord.record_no) == col(Document.record_no))
             .where(col(QaCheck.result) == "pending", scope.document_where())
             .order_by(col(QaCheck.document_id)))
-    return [_row(q, d) for q, d in session.exec(stmt)]
+    if sample_id is not None:
+        stmt = stmt.where(col(QaCheck.sample_id) == sample_id)
+    return [_row(q, d) | _register(r) for q, d, r in session.exec(stmt)]
+
+
+def departments(session: Session) -> list[str]:
+    """Departments a sample may be limited to (the register's and the documents' own)."""
+    found = set(session.exec(select(PaperRecord.department).distinct()))
+    found |= set(session.exec(select(Document.department).distinct()))
+    return sorted(d for d in found if d)
+
+
+def _register(r: PaperRecord | None) -> dict[str, Any]:
+    return {"title": r.title if r else "", "expected_pages": r.expected_pages if r else None}
 
 
 def report(session: Session) -> dict[str, Any]:
@@ -109,4 +134,5 @@ def report(session: Session) -> dict[str, Any]:
 def _row(q: QaCheck, d: Document) -> dict[str, Any]:
     return {"document_id": d.id, "original_name": d.original_name, "record_no": d.record_no,
             "client_id": d.client_id, "result": q.result, "reason": q.reason,
-            "reviewer": q.reviewer, "sample_id": q.sample_id, "warnings": d.warnings}
+            "reviewer": q.reviewer, "sample_id": q.sample_id, "warnings": d.warnings,
+            "page_count": d.page_count or 1}

@@ -193,6 +193,7 @@ class RegisterRejected(BadInput):
 class ImportResult:
     added: int
     updated: int
+    unchanged: int = 0
 
 
 def _columns(header: set[str]) -> dict[str, str]:
@@ -317,7 +318,7 @@ def import_paper_records(session: Session, records: list[PaperRecord]) -> Import
 
     A client ID the clients register lacks is added to it (without a name): the paper file
     proves the client exists, and documents can then be linked to them by hand."""
-    added = updated = 0
+    added = updated = unchanged = 0
     named = sorted({r.client_id for r in records if r.client_id})
     for i in range(0, len(named), 500):
         ids = named[i : i + 500]
@@ -335,11 +336,15 @@ def import_paper_records(session: Session, records: list[PaperRecord]) -> Import
                 session.add(rec)
                 added += 1
                 continue
-            for fld in ("client_id", "title", "department", "year", "retention", "room",
-                        "shelf", "box", "expected_pages"):
+            fields = ("client_id", "title", "department", "year", "retention", "room",
+                      "shelf", "box", "expected_pages")
+            if all(getattr(old, f) == getattr(rec, f) for f in fields):
+                unchanged += 1  # a re-import of the same file is not "18 updated" (B18)
+                continue
+            for fld in fields:
                 setattr(old, fld, getattr(rec, fld))
             old.updated_at = utcnow()
             session.add(old)
             updated += 1
         session.flush()
-    return ImportResult(added, updated)
+    return ImportResult(added, updated, unchanged)

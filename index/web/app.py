@@ -48,6 +48,7 @@ from papervault.index.web.routes import (
     intake,
     ops,
     qa,
+    registers,
     review,
     search,
     status,
@@ -88,8 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (auth.router, api.router, api.schema, search.router, status.router,
                    status.api, intake.router, review.router, coverage.router, qa.router,
-                   audit.router, audit.api,
-                   admin.router, ops.router):
+                   audit.router, audit.api, registers.router, admin.router, ops.router):
         app.include_router(router)
     if settings.web.metrics:
         app.include_router(ops.metrics_router)

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from papervault.index.accounts import anchor, audit
+from papervault.index.accounts import audit
 from papervault.index.accounts.audit import AuditBroken
+from papervault.index.accounts.chaincheck import verify_now
 from papervault.index.archive import (
     parse_date,
 )
@@ -25,25 +26,10 @@ def audit_verify(ctx: typer.Context) -> None:
     """Check the audit chain: any edited, inserted or deleted entry is named."""
     s = settings_of(ctx)
     rt = open_runtime(s)
-    key = audit_key(s)
-    local = s.path(s.crypto.audit_anchor_file)
-    anchors = {"local": anchor.read_local(local, key)}
     with local_s3(s):
-        raw = rt.store.audit_checkpoint()
-        anchors["object store"] = (anchor.parse(raw, key) or anchor.FORGED) if raw else None
-        with session_scope(rt.engine) as session:
-            problems = audit.verify_chain(session, key)
-            problems += anchor.check(session, {k: v for k, v in anchors.items() if v})
-        with session_scope(rt.engine) as session:
-            audit.record(session, key, s.actor, "audit.verify", "audit",
-                         {"problems": len(problems)})
-        if not problems:
-            # Only an intact chain moves the anchors forward (the local one already
-            # follows every commit; the object store keeps each checkpoint as a version).
-            with session_scope(rt.engine) as session:
-                cp = anchor.head(session, key)
-            if cp is not None:
-                rt.store.put_audit_checkpoint(anchor.to_bytes(cp))
+        status = verify_now(rt.engine, rt.store, audit_key(s),
+                            s.path(s.crypto.audit_anchor_file), s.actor)
+    problems = list(status.problems)
     for p in problems:
         out.print(f"[red]{p}[/]")
     if problems:

@@ -20,17 +20,19 @@ app = typer.Typer(help="人工抽检 / manual spot checks (DA/T 31-2017)", no_ar
 def qa_sample(
     ctx: typer.Context,
     fraction: Annotated[float, typer.Option(help="share to draw (≥ 0.05)")] = qa.MIN_FRACTION,
+    department: Annotated[str | None, typer.Option(help="only this department")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Draw a random sample of newly digitised documents for a manual check."""
     s = settings_of(ctx)
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        sample = qa.draw(session, fraction)
+        sample = qa.draw(session, fraction, department=department)
         audit.record(session, audit_key(s), s.actor, "qa.sample", sample.sample_id,
-                     {"fraction": fraction, "population": sample.population,
-                      "documents": list(sample.document_ids)})
-        rows = qa.pending(session)
+                     {"fraction": fraction, "department": department,
+                      "population": sample.population, "documents": list(sample.document_ids)})
+        # This sample only: listing every earlier pending one too read as a wrong count (B18).
+        rows = qa.pending(session, sample.sample_id)
     if as_json:
         emit_json({"sample_id": sample.sample_id, "population": sample.population,
                    "documents": list(sample.document_ids)})

@@ -42,7 +42,19 @@ def test_dashboard_figures_filters_export_and_sheets(instance: Callable[..., Set
     html = page.text
     assert 'id="fig-total">3<' in html and 'id="fig-percent">33.33%<' in html
     assert "DA-2024-LP-000002" in html and "DA-2023-HB-000003" in html
-    assert "A-2" in html and "理赔部" in html and 'class="pv-bar"' in html
+    assert "A-2" in html and "理赔部" in html and 'class="pv-bar ' in html
+
+    # Each bar part links to exactly its records: 理赔部 2024 "not scanned" is record 2 only.
+    import re
+
+    links = dict((state, href.replace("&amp;", "&")) for href, state in re.findall(
+        r'<a class="s-\w+ w-pct-\d+" href="([^"]+)"[^>]*data-state="(\w+)"', html))
+    assert set(links) == {"verified", "none", "failed"}
+    none_2024 = client.get(links["none"].split("#")[0]).text
+    assert "DA-2024-LP-000002" in none_2024 and "DA-2023-HB-000003" not in none_2024
+    assert 'id="cov-filtered"' in none_2024
+    failed_2023 = client.get(links["failed"].split("#")[0]).text
+    assert "DA-2023-HB-000003" in failed_2023 and "DA-2024-LP-000002" not in failed_2023
 
     only_failed = client.get("/coverage", params={"state": "failed"}).text
     assert "DA-2023-HB-000003" in only_failed and "DA-2024-LP-000002" not in only_failed
@@ -76,5 +88,6 @@ def test_an_empty_register_says_so_instead_of_full_coverage(
 ) -> None:
     with TestClient(create_app(instance())) as client:
         page = client.get("/coverage").text
-    assert 'id="register-empty"' in page and "papervault paper import" in page
+    assert 'id="register-empty"' in page and 'href="/registers"' in page
     assert 'id="fig-percent">–</b>' in page and "100.0%" not in page
+    assert 'id="none-flagged"' not in page  # not "every record is backed up" (B10)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from papervault.config.catalogue.auditor import ACTIONS
+from papervault.config.messages import CATALOGUE
 from papervault.index.accounts import audit as trail
+from papervault.index.accounts.chaincheck import last_verification, verify_now
 from papervault.index.archive import parse_date
 from papervault.index.catalog.db import session_scope
-from papervault.index.web.deps import audit
+from papervault.index.catalog.models import AuditEntry
+from papervault.index.web.deps import Ui, audit, settings_of, ui
+from papervault.index.web.flash import redirect
 from papervault.index.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -39,19 +45,64 @@ def _page_no(request: Request) -> int:
     return max(1, int(value)) if value.isdigit() else 1
 
 
+def _target(u: Ui, target: str) -> dict[str, str | None]:
+    """A target as words and, where this user may follow it, a link."""
+    kind, _, ident = target.partition(":")
+    href: str | None = None
+    if kind == "document" and ident.isdigit():
+        href = f"/documents/{ident}" if u.can("view_metadata") else None
+    elif kind == "client" and ident:
+        href = (f"/clients/{quote(ident)}" if u.can("search")
+                else f"/audit?{urlencode({'client_id': ident})}")
+    elif kind == "user" and ident:
+        href = (f"/admin/users#user-{quote(ident)}" if u.can("users")
+                else f"/audit?{urlencode({'actor': ident})}")
+    else:
+        return {"text": target, "href": None}
+    return {"text": u.t(f"ui_audit_target_{kind}", id=ident), "href": href}
+
+
+def _row(u: Ui, e: AuditEntry) -> dict[str, Any]:
+    key = f"ui_act_{e.action}"
+    detail = json.loads(e.detail or "{}")
+    return {"id": e.id, "at": e.at, "actor": e.actor, "code": e.action,
+            "action": u.t(key) if key in CATALOGUE else e.action,
+            "target": _target(u, e.target), "origin": e.origin,
+            "detail": "; ".join(f"{k}: {v}" for k, v in detail.items()
+                                if v not in (None, "", [], {}))}
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request) -> HTMLResponse:
     flt = _log_filter(request)
     page = _page_no(request)
+    u = ui(request)
     with session_scope(request.app.state.engine) as session:
         rows = trail.entries(session, flt, AUDIT_PAGE, (page - 1) * AUDIT_PAGE)
         total = trail.count(session, flt)
         audit(request, session, "audit.view", "audit", {**flt.params(), "page": page})
+        entries = [_row(u, e) for e in rows]
     query = urlencode(flt.params())
+    actions = sorted((u.t(f"ui_act_{code}"), code) for code in ACTIONS)
     return render(request, "audit.html", {
-        "entries": rows, "total": total, "page": page, "per_page": AUDIT_PAGE,
+        "entries": entries, "total": total, "page": page, "per_page": AUDIT_PAGE,
+        "pages": max(1, -(-total // AUDIT_PAGE)), "actions": actions,
         "form": flt.params(), "query": query,
+        "chain": last_verification(request.app.state.engine),
     })
+
+
+@router.post("/audit/verify")
+def audit_verify(request: Request) -> Response:
+    """Verify the chain and both anchors now (as ``papervault audit verify`` does)."""
+    settings = settings_of(request)
+    u = ui(request)
+    status = verify_now(request.app.state.engine, request.app.state.store,
+                        request.app.state.auditor.key,
+                        settings.path(settings.crypto.audit_anchor_file), u.actor, u.origin)
+    if status.intact:
+        return redirect("/audit", "flash_audit_intact", n=status.entries)
+    return redirect("/audit", "flash_audit_broken", "danger", n=len(status.problems))
 
 
 @router.get("/audit.csv")

@@ -15,12 +15,12 @@ from papervault.index.coverage import qa
 from papervault.index.coverage import report as coverage
 from papervault.index.coverage.coversheets import render as render_sheets
 from papervault.index.coverage.report import FlagFilter
-from papervault.index.web.deps import audit, principal_of
+from papervault.index.web.deps import audit, principal_of, ui
 from papervault.index.web.render import render
 
 router = APIRouter()
 SHOWN = 200
-STATES = ("none", "stored", "failed")
+STATES = ("none", "review", "stored", "failed")
 
 
 def _filter(request: Request) -> FlagFilter:
@@ -39,6 +39,22 @@ def _filter(request: Request) -> FlagFilter:
 def _query(flt: FlagFilter) -> str:
     params = {"state": flt.state, "department": flt.department, "year": flt.year}
     return urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def _chart_row(dept: str, year: str, g: coverage.Tally) -> dict[str, Any]:
+    """One department × year bar; each coloured part links to exactly those records."""
+    base = FlagFilter(department=None if dept == "-" else dept,
+                      year=int(year) if year.isdigit() else None)
+    segments = []
+    for state in ("verified", "review", "stored", "none", "failed"):
+        n = getattr(g, state)
+        if n:
+            # Verified records are never flagged: their part opens the row's whole list.
+            flt = base if state == "verified" else FlagFilter(state, base.department, base.year)
+            segments.append({"state": state, "n": n, "pct": min(100, -(-100 * n // g.total)),
+                             "href": f"/coverage?{_query(flt)}#flagged-list"})
+    return {"dept": dept, "year": year, "tally": g, "segments": segments,
+            "href": f"/coverage?{_query(base)}#flagged-list"}
 
 
 def _audit(request: Request, session: Any, action: str, detail: dict[str, object]) -> None:
@@ -61,9 +77,13 @@ def _overview(request: Request, flt: FlagFilter, with_qa: bool
 def coverage_page(request: Request) -> HTMLResponse:
     flt = _filter(request)
     rep, flagged, n_flagged, qa_report = _overview(request, flt, with_qa=True)
-    chart = sorted(rep.by_department_year.items())
+    chart = [_chart_row(d, y, g) for (d, y), g in sorted(rep.by_department_year.items())]
+    u = ui(request)
+    words = [flt.department or "", str(flt.year or ""),
+             u.t(f"ui_cov_{flt.state}") if flt.state else ""]
     return render(request, "coverage_dashboard.html", {
-        "rep": rep, "chart": chart, "flagged": flagged, "n_flagged": n_flagged,
+        "rep": rep, "chart": chart, "filter_words": " · ".join(w for w in words if w),
+        "flagged": flagged, "n_flagged": n_flagged,
         "shown": SHOWN, "flt": flt, "query": _query(flt), "states": STATES,
         "departments": sorted(rep.by_department), "years": sorted(rep.by_year),
         "qa": qa_report,
