@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from papervault.index.accounts.scope import EVERYTHING, Scope
 from papervault.index.catalog.models import Document, IngestEvent, Job
 
 
@@ -81,8 +82,9 @@ def _status(doc: Document, job: Job | None) -> str:
 
 
 def intake_since(session: Session, since: datetime, inbox: Path, quarantine: Path,
-                 home: Path, limit: int = 200) -> list[IntakeRow]:
-    """Files dropped since ``since`` (UTC), newest first.
+                 home: Path, limit: int = 200, scope: Scope = EVERYTHING) -> list[IntakeRow]:
+    """Files dropped since ``since`` (UTC), newest first; for a limited ``scope`` only the
+    files whose document it sees (a file name is content too: tiers).
 
     A file retried and then stored shows once, with its final outcome: earlier "retry"
     events of the same path are dropped when a later event exists for it."""
@@ -109,6 +111,10 @@ def intake_since(session: Session, since: datetime, inbox: Path, quarantine: Pat
     for e in events:
         if e.outcome in ("retry", "vanished") and e.path in seen:
             continue
+        if not scope.unrestricted:
+            doc = docs.get(e.document_id)
+            if doc is None or not scope.sees_document(doc):
+                continue
         seen.add(e.path)
         rows.append(_row(e, relative(e.path, inbox), docs, jobs, parts, rel_q))
         if len(rows) >= limit:

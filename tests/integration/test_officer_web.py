@@ -14,6 +14,7 @@ from rich.progress import Progress
 from sqlmodel import Session, col, select
 
 from papervault.config.settings import Settings
+from papervault.index.accounts.scope import EVERYTHING
 from papervault.index.catalog.db import make_engine, upgrade
 from papervault.index.catalog.models import Client, Document, PaperRecord
 from papervault.index.registers import review_queue as review
@@ -182,7 +183,7 @@ def test_sort_orders_and_batch_originals(engine: object) -> None:
 
     def ids(**kw: object) -> list[int]:
         with session_scope(engine) as s:  # type: ignore[arg-type]
-            return [h.document_id for h in search(s, SearchQuery(**kw)).hits]  # type: ignore[arg-type]
+            return [h.document_id for h in search(s, SearchQuery(**kw), EVERYTHING).hits]  # type: ignore[arg-type]
 
     assert ids(q="保单", sort="newest") == [4, 2, 3, 1]
     assert ids(q="保单", sort="date") == [3, 1, 4, 2]  # undated: newest first, after dated
@@ -211,7 +212,7 @@ def test_cli_review_link_uses_the_same_hand_link(instance: Callable[..., Setting
         session.commit()
     cfg = write_config(s, tmp_path / "papervault.toml")
     out = CliRunner().invoke(cli_app, ["--config", str(cfg), "review", "--link", "7",
-                                       OTHER.lower()])
+                                       "--client", OTHER.lower()])
     assert out.exit_code == 0, out.output
     with Session(engine) as session:
         d = session.get(Document, 7)

@@ -23,25 +23,32 @@ router = APIRouter(include_in_schema=False)
 _SLACK = 64 * 1024
 
 
-def _rows(settings: SettingsDep, engine: EngineDep) -> dict[str, Any]:
+def _rows(settings: SettingsDep, engine: EngineDep, principal: PrincipalDep
+          ) -> dict[str, Any]:
     with session_scope(engine) as session:
         rows = intake_since(session, day_start(settings.web.time_zone), settings.inbox,
-                            settings.quarantine_dir, settings.home)
+                            settings.quarantine_dir, settings.home,
+                            # scanning staff handle every paper whatever its 密级; a
+                            # department-scoped user sees only files they could open
+                            scope=principal.scope.departments_only()
+                            if principal.scope.departments is None else principal.scope)
     return {"rows": rows, "counts": counts(rows), "now": datetime.now(UTC)}
 
 
 @router.get("/intake", response_class=HTMLResponse)
-def intake_page(request: Request, settings: SettingsDep, engine: EngineDep) -> HTMLResponse:
+def intake_page(request: Request, settings: SettingsDep, engine: EngineDep,
+                principal: PrincipalDep) -> HTMLResponse:
     return render(request, "intake.html", {
-        **_rows(settings, engine), "max_mb": settings.limits.max_bytes // (1024 * 1024),
+        **_rows(settings, engine, principal), "max_mb": settings.limits.max_bytes // (1024 * 1024),
         "max_bytes": settings.limits.max_bytes, "folder": f"{UPLOAD_FOLDER}/",
     })
 
 
 @router.get("/intake/list", response_class=HTMLResponse)
-def intake_list(request: Request, settings: SettingsDep, engine: EngineDep) -> HTMLResponse:
+def intake_list(request: Request, settings: SettingsDep, engine: EngineDep,
+                principal: PrincipalDep) -> HTMLResponse:
     """Only the list, for the page's polling (htmx swaps it in place)."""
-    return render(request, "_intake_list.html", _rows(settings, engine))
+    return render(request, "_intake_list.html", _rows(settings, engine, principal))
 
 
 @router.post("/intake/upload")
