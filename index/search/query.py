@@ -159,8 +159,9 @@ def _where(query: SearchQuery, scope: Scope, sqlite: bool
             params[name] = value.strip()
     if query.client_id:  # a form names several parties: each one's filter finds it
         # (replacing the plain client clause, never the scope's clauses before it)
-        clauses[clauses.index("d.client_id = :client_id")] = ("(d.client_id = :client_id OR d.id IN (SELECT dm.document_id FROM "
-                      "document_mention dm WHERE dm.kind = 'client' AND dm.value = :client_id))")
+        at = clauses.index("d.client_id = :client_id")
+        clauses[at] = ("(d.client_id = :client_id OR d.id IN (SELECT dm.document_id FROM "
+                       "document_mention dm WHERE dm.kind = 'client' AND dm.value = :client_id))")
     for name, column, op in (("doc_from", "doc_date", ">="), ("doc_to", "doc_date", "<="),
                              ("ingested_from", "ingested_at", ">="),
                              ("ingested_to", "ingested_at", "<")):
