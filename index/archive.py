@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from papervault.config.errors import NotFound
+from papervault.config.errors import BadInput, NotFound
 from papervault.config.settings import Settings
 from papervault.index.accounts.audit import load_audit_key, record
 from papervault.index.accounts.scope import Hidden, Scope
+from papervault.index.catalog import doctypes
 from papervault.index.catalog.models import Client, Document, Page, PaperRecord
 from papervault.index.registers.parties import mentioning
 from papervault.index.search.query import Hit, SearchQuery, SearchResult
@@ -44,6 +45,33 @@ def get_document(session: Session, doc_id: int, scope: Scope) -> Document:
     if not scope.sees_document(doc):
         raise Hidden(what=f"document {doc_id}", target=f"document:{doc_id}")
     return doc
+
+
+def classify_by_hand(session: Session, doc_id: int, scope: Scope, s: Settings,
+                     doc_type: str | None = None, department: str | None = None,
+                     level: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set a document's type, department and/or 密级 by hand, within ``scope`` (a person
+    cannot move a document where they could not see it, nor above their clearance);
+    returns the fields before and after, for the caller's audit entry. None: unchanged."""
+    if doc_type is None and department is None and level is None:
+        raise BadInput(detail="give a type, a department or a level")
+    if department is not None and not scope.sees_department(department.strip() or None):
+        raise BadInput(detail=f"department {department}: outside your scope")
+    if level is not None and (level not in s.access.levels or not scope.sees_level(level)):
+        raise BadInput(detail=f"level {level!r}: one of {' '.join(s.access.levels)}, "
+                       "at most your clearance")
+    doc = get_document(session, doc_id, scope)
+    before = {"doc_type": doc.doc_type, "department": doc.department,
+              "sensitivity": doc.sensitivity}
+    if doc_type is not None:
+        doctypes.set_by_hand(doc, doc_type, doctypes.rules_from(s.classify).names)
+    if department is not None:
+        doc.department = department.strip() or None
+    if level is not None:
+        doc.sensitivity = level
+    session.add(doc)
+    return before, {"doc_type": doc.doc_type, "department": doc.department,
+                    "sensitivity": doc.sensitivity}
 
 
 def stored_file(doc: Document, searchable: bool) -> StoredFile:

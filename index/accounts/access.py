@@ -130,6 +130,7 @@ ROUTES: dict[str, Rule] = {
     "GET /admin/users": Perm.USERS,
     "POST /admin/users": Perm.USERS,
     "POST /admin/users/{username}/roles": Perm.USERS,
+    "POST /admin/users/{username}/scope": Perm.USERS,
     "POST /admin/users/{username}/active": Perm.USERS,
     "POST /admin/users/{username}/password": Perm.USERS,
     "POST /admin/users/{username}/unlock": Perm.USERS,

@@ -8,6 +8,7 @@ one-time passwords are returned once to the caller and never logged.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -74,6 +75,25 @@ def scope_of(user: User, cfg: AccessSettings) -> Scope:
         cfg.levels, (cfg.role_clearance.get(r.value) for r in user_roles(user)))
     return make_scope(departments_of(user), clearance, cfg.levels, cfg.default_level,
                       cfg.type_levels)
+
+
+def top_level(user: User, cfg: AccessSettings) -> str:
+    """The highest 密级 the user may see (their own clearance, else their roles')."""
+    scope = scope_of(user, cfg)
+    return cfg.levels[-1] if scope.levels is None else max(scope.levels, key=cfg.levels.index)
+
+
+def scope_detail(user: User, cfg: AccessSettings) -> dict[str, object]:
+    """The user's scope for an audit entry (the CLI's and the web's ``user.scope``)."""
+    scope = scope_of(user, cfg)
+    return {"departments": departments_of(user) or "*",
+            "clearance": user.clearance or "(roles)",
+            "levels": sorted(scope.levels) if scope.levels is not None else "*"}
+
+
+def split_departments(text: str) -> list[str]:
+    """Departments typed in one box: separated by commas (either width), 、 or new lines."""
+    return [d.strip() for d in re.split(r"[,，、;；\n]+", text) if d.strip()]
 
 
 def set_scope(session: Session, username: str, departments: list[str],

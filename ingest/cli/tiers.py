@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from papervault.config.errors import BadInput
-from papervault.index.archive import Auditor, get_document
+from papervault.index.archive import Auditor, classify_by_hand
 from papervault.index.catalog import doctypes
 from papervault.index.catalog.db import session_scope
 from papervault.index.coverage import completeness
@@ -62,28 +62,12 @@ def classify_set(
     """Set a document's type, department or 密级 by hand (wins over every other source)."""
     s = settings_of(ctx)
     principal = principal_of(ctx)
-    scope = principal.scope
     if doc_type is None and department is None and level is None:
         raise BadInput(detail="give --type, --department or --level")
-    if department is not None and not scope.sees_department(department):
-        raise BadInput(detail=f"department {department}: outside your scope")
-    if level is not None and (level not in s.access.levels or not scope.sees_level(level)):
-        raise BadInput(detail=f"level {level!r}: one of {' '.join(s.access.levels)}, "
-                       "at most your clearance")
     rt = open_runtime(s)
     with hidden_audited(s), session_scope(rt.engine) as session:
-        doc = get_document(session, doc_id, scope)
-        before = {"doc_type": doc.doc_type, "department": doc.department,
-                  "sensitivity": doc.sensitivity}
-        if doc_type is not None:
-            doctypes.set_by_hand(doc, doc_type, doctypes.rules_from(s.classify).names)
-        if department is not None:
-            doc.department = department.strip() or None
-        if level is not None:
-            doc.sensitivity = level
-        session.add(doc)
-        after = {"doc_type": doc.doc_type, "department": doc.department,
-                 "sensitivity": doc.sensitivity}
+        before, after = classify_by_hand(session, doc_id, principal.scope, s, doc_type,
+                                         department, level)
         Auditor(s).record(session, s.actor, "document.classify", f"document:{doc_id}",
                           {"before": before, "after": after})
     out.print(f"#{doc_id}: {after}", markup=False, highlight=False)

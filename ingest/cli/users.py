@@ -114,17 +114,12 @@ def set_roles(ctx: typer.Context, username: str, role: RolesOpt) -> None:
 
 
 def _scope_detail(user: User, s: Settings) -> dict[str, object]:
-    scope = users.scope_of(user, s.access)
-    return {"departments": users.departments_of(user) or "*",
-            "clearance": user.clearance or "(roles)",
-            "levels": sorted(scope.levels) if scope.levels is not None else "*"}
+    return users.scope_detail(user, s.access)
 
 
 def _scope_text(user: User, s: Settings) -> str:
     deps = ",".join(users.departments_of(user)) or "*"
-    scope = users.scope_of(user, s.access)
-    top = s.access.levels[-1] if scope.levels is None else max(
-        scope.levels, key=s.access.levels.index)
+    top = users.top_level(user, s.access)
     return f"departments={deps} clearance={top}"
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from papervault.config.errors import NotFound, PapervaultError
 from papervault.index.accounts import users
@@ -22,7 +22,7 @@ from papervault.index.accounts.access import Role, parse_roles, roles_text
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import User
 from papervault.index.settings_view import pattern_test, settings_view
-from papervault.index.web.deps import SettingsDep, audit, ui
+from papervault.index.web.deps import SettingsDep, audit, settings_of, ui
 from papervault.index.web.flash import redirect
 from papervault.index.web.render import render
 
@@ -32,11 +32,14 @@ USERS_URL = "/admin/users"
 
 def _rows(request: Request) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
+    cfg = settings_of(request).access
     with session_scope(request.app.state.engine) as session:
         return [{"username": u.username, "display_name": u.display_name,
                  "roles": u.roles.split(), "active": u.active,
                  "locked": users.is_locked(u, now),
-                 "last_login_at": u.last_login_at, "must_change": u.must_change_password}
+                 "last_login_at": u.last_login_at, "must_change": u.must_change_password,
+                 "departments": users.departments_of(u), "clearance": u.clearance or "",
+                 "top_level": users.top_level(u, cfg)}
                 for u in session.exec(select(User).order_by(col(User.username)))]
 
 
@@ -44,6 +47,7 @@ def _users_page(request: Request, error: str | None = None, status_code: int = 2
                 form: dict[str, Any] | None = None) -> HTMLResponse:
     return render(request, "admin_users.html", {
         "users": _rows(request), "roles": [r.value for r in Role], "error": error,
+        "levels": settings_of(request).access.levels,
         "form": form or {},
     }, status_code=status_code)
 
@@ -84,8 +88,11 @@ def _one_time(request: Request, username: str, password: str) -> HTMLResponse:
 @router.post("/admin/users", response_class=HTMLResponse)
 def add_user(request: Request, username: Annotated[str, Form()],
              roles: Annotated[list[str] | None, Form()] = None,
-             display_name: Annotated[str, Form()] = "") -> HTMLResponse:
-    form = {"username": username, "display_name": display_name, "roles": roles or []}
+             display_name: Annotated[str, Form()] = "",
+             departments: Annotated[str, Form()] = "",
+             clearance: Annotated[str, Form()] = "") -> HTMLResponse:
+    form = {"username": username, "display_name": display_name, "roles": roles or [],
+            "departments": departments, "clearance": clearance}
     try:
         wanted = parse_roles(roles or [])
     except ValueError as e:
@@ -94,9 +101,18 @@ def add_user(request: Request, username: Annotated[str, Form()],
         return _users_page(request, error=ui(request).t("ui_ad_no_roles"), status_code=400,
                            form=form)
     by = ui(request).actor
-    result, error = _admin_action(
-        request, "user.add", username.strip(), {"roles": roles_text(wanted)},
-        lambda s: users.add_user(s, username, wanted, by, display_name.strip()))
+    cfg = settings_of(request).access
+    # the audit entry names the scope as set (the CLI's user.add carries the same)
+    detail: dict[str, object] = {"roles": roles_text(wanted)}
+
+    def add(session: Session) -> tuple[User, str | None]:
+        user, password = users.add_user(session, username, wanted, by, display_name.strip())
+        users.set_scope(session, username, users.split_departments(departments),
+                        clearance.strip(), cfg)
+        detail.update(users.scope_detail(user, cfg))
+        return user, password
+
+    result, error = _admin_action(request, "user.add", username.strip(), detail, add)
     if error:
         return _users_page(request, error=error, status_code=400, form=form)
     _, password = result
@@ -118,6 +134,26 @@ def set_roles(request: Request, username: str,
     if error:
         return _users_page(request, error=error, status_code=400)
     return redirect(USERS_URL, "flash_user_roles", who=_who(request, username))
+
+
+@router.post("/admin/users/{username}/scope", response_model=None)
+def set_scope(request: Request, username: str, departments: Annotated[str, Form()] = "",
+              clearance: Annotated[str, Form()] = "") -> HTMLResponse | RedirectResponse:
+    """Departments and clearance: what ``papervault users scope`` sets (empty departments:
+    every one; empty clearance: the roles' own)."""
+    cfg = settings_of(request).access
+    detail: dict[str, object] = {}
+
+    def change(session: Session) -> User:
+        user = users.set_scope(session, username, users.split_departments(departments),
+                               clearance.strip(), cfg)
+        detail.update(users.scope_detail(user, cfg))
+        return user
+
+    _, error = _admin_action(request, "user.scope", username, detail, change)
+    if error:
+        return _users_page(request, error=error, status_code=400)
+    return redirect(USERS_URL, "flash_user_scope", who=_who(request, username))
 
 
 @router.get("/admin/users/{username}/confirm/{action}", response_class=HTMLResponse)
