@@ -147,3 +147,37 @@ def test_the_users_page_shows_and_sets_departments_and_clearance(office: Office)
         sorted([CLAIMS, UNDERWRITING]), "公开")
     entry = [a for a in audit_rows(office.settings) if a.action == "user.add"][-1]
     assert entry.target == "user:chen.new" and '"clearance": "公开"' in (entry.detail or "")
+
+
+def checklist(page: str, card: str) -> dict[str, str]:
+    """Each required type's state in one checklist card of the client page."""
+    m = re.search(rf'id="{re.escape(card)}">(.*?)</ul>', page, re.S)
+    assert m is not None, page
+    return dict(re.findall(r'data-type="([^"]+)" data-state="([^"]+)"', m.group(1)))
+
+
+def test_the_client_page_shows_the_checklist_within_the_officers_scope(office: Office) -> None:
+    web, ids = office.web, office.ids
+    office.as_user("li.claims")
+    page = web.get(f"/clients/{C_CLAIMS}").text
+    assert checklist(page, f"check-client-{C_CLAIMS}") == {
+        "理赔申请书": "present", "身份证复印件": "unverified", "医疗费用清单": "missing",
+        "银行账户信息": "missing"}
+    assert "不齐全" in page and "data-stale" not in page
+    # ✓ for what is there, ✗ for each missing type
+    card = page[page.index(f'id="check-client-{C_CLAIMS}"'):]
+    assert card.count("✗") >= 2 and card.count("✓") >= 2
+    # The claims officer sees the claims documents, not underwriting's copy of this client
+    # (which the unscoped officer does see), and not the underwriting client at all.
+    listed = set(map(int, re.findall(r'href="/documents/(\d+)"', page)))
+    assert listed == {ids["claim"]}  # the ID copy is 机密, above the officer's 内部
+    assert web.get(f"/clients/{C_UW}").status_code == 404
+
+    office.as_user("zhou.all")
+    page = web.get(f"/clients/{C_CLAIMS}").text
+    assert set(map(int, re.findall(r'href="/documents/(\d+)"', page))) == {
+        ids["claim"], ids["stray"]}
+    page = web.get(f"/clients/{C_UW}").text
+    assert checklist(page, f"check-client-{C_UW}") == {
+        "投保单": "present", "保单": "missing", "身份证复印件": "missing"}
+    assert 'data-stale="register"' in page  # the register row is two years old

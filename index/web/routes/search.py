@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlmodel import Session
 
 from papervault.index.accounts.access import Perm, Principal
 from papervault.index.archive import (
@@ -21,12 +23,14 @@ from papervault.index.archive import (
     record_title,
     scanned_records,
 )
+from papervault.index.catalog import doctypes
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Client
+from papervault.index.coverage import completeness
 from papervault.index.registers import review_queue
 from papervault.index.search.query import LINK_STATES, SORTS, SearchQuery
 from papervault.index.web import files
-from papervault.index.web.deps import audit, principal_of
+from papervault.index.web.deps import audit, principal_of, settings_of
 from papervault.index.web.render import render
 from papervault.index.web.routes.api import run_search
 
@@ -182,4 +186,21 @@ def client_page(request: Request, client_id: str) -> HTMLResponse:
         audit(request, session, "view", f"client:{client_id}", {"client_id": client_id})
         scanned = scanned_records(session, view)
         titles = {d.id: record_title(session, d) for d in view.documents}
-    return render(request, "client.html", {"view": view, "scanned": scanned, "titles": titles})
+        checklist = _checklist(request, session, client_id)
+    return render(request, "client.html", {"view": view, "scanned": scanned, "titles": titles,
+                                           "checklist": checklist})
+
+
+def _checklist(request: Request, session: Session, client_id: str) -> list[dict[str, Any]]:
+    """The client's file and paper records against their checklists (the viewer's scope:
+    a record of another department is not listed), each required type with its state."""
+    s = settings_of(request)
+    rep = completeness.check(session, s.completeness, doctypes.rules_from(s.classify),
+                             principal_of(request).scope, client_id=client_id)
+    out = []
+    for f in rep.files:
+        states = {**dict.fromkeys(f.missing, "missing"),
+                  **dict.fromkeys(f.unverified, "unverified"),
+                  **dict.fromkeys(f.present, "present")}
+        out.append({"file": f, "lines": [(t, states[t]) for t in f.required]})
+    return out
