@@ -181,3 +181,26 @@ def test_the_client_page_shows_the_checklist_within_the_officers_scope(office: O
     assert checklist(page, f"check-client-{C_UW}") == {
         "投保单": "present", "保单": "missing", "身份证复印件": "missing"}
     assert 'data-stale="register"' in page  # the register row is two years old
+
+
+def department_rows(page: str) -> dict[str, dict[str, str]]:
+    m = re.search(r'<table[^>]*id="completeness".*?</table>', page, re.S)
+    assert m is not None, page
+    return {dep: dict(re.findall(r'data-col="(\w+)">([^<]+)<', row)) for dep, row in
+            re.findall(r'<tr data-department="([^"]*)">(.*?)</tr>', m.group(0), re.S)}
+
+
+def test_the_dashboard_shows_completeness_by_department(office: Office) -> None:
+    office.as_user("sun.audit")
+    rows = department_rows(office.web.get("/coverage").text)
+    # claims: 医疗费用清单 and 银行账户信息 missing (the ID copy is stored, not missing);
+    # underwriting: 保单 and 身份证复印件 missing, its register row stale
+    assert rows == {
+        CLAIMS: {"files": "1", "complete": "0", "percent": "0.0%", "missing": "2",
+                 "stale": "0"},
+        UNDERWRITING: {"files": "1", "complete": "0", "percent": "0.0%", "missing": "2",
+                       "stale": "1"}}
+    # An auditor scoped to claims sees claims' row only.
+    with session_scope(make_engine(office.settings.db_url)) as session:
+        users.set_scope(session, "sun.audit", [CLAIMS], None, office.settings.access)
+    assert set(department_rows(office.web.get("/coverage").text)) == {CLAIMS}

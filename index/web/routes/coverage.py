@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from papervault.config.errors import BadInput
+from papervault.index.catalog import doctypes
 from papervault.index.catalog.db import session_scope
-from papervault.index.coverage import qa
+from papervault.index.coverage import completeness, qa
 from papervault.index.coverage import report as coverage
 from papervault.index.coverage.coversheets import render as render_sheets
 from papervault.index.coverage.report import FlagFilter
-from papervault.index.web.deps import audit, principal_of, ui
+from papervault.index.web.deps import audit, principal_of, settings_of, ui
 from papervault.index.web.render import render
 
 router = APIRouter()
@@ -78,6 +79,12 @@ def coverage_page(request: Request) -> HTMLResponse:
     flt = _filter(request)
     rep, flagged, n_flagged, qa_report = _overview(request, flt, with_qa=True)
     chart = [_chart_row(d, y, g) for (d, y), g in sorted(rep.by_department_year.items())]
+    s = settings_of(request)
+    with session_scope(request.app.state.engine) as session:
+        # presence counts whatever a copy's 密级 (the service's rule): a tally shows no content
+        by_department = completeness.check(
+            session, s.completeness, doctypes.rules_from(s.classify),
+            principal_of(request).scope.departments_only()).by_department()
     u = ui(request)
     words = [flt.department or "", str(flt.year or ""),
              u.t(f"ui_cov_{flt.state}") if flt.state else ""]
@@ -86,7 +93,7 @@ def coverage_page(request: Request) -> HTMLResponse:
         "flagged": flagged, "n_flagged": n_flagged,
         "shown": SHOWN, "flt": flt, "query": _query(flt), "states": STATES,
         "departments": sorted(rep.by_department), "years": sorted(rep.by_year),
-        "qa": qa_report,
+        "qa": qa_report, "completeness": by_department,
     })
 
 
