@@ -97,6 +97,7 @@ ROUTES: dict[str, Rule] = {
     "GET /documents/{doc_id}/pages/{page_no}.jpg": Perm.VIEW_CONTENT,
     "GET /clients/{client_id}": Perm.SEARCH,
     "GET /api/clients/{client_id}": Perm.SEARCH,
+    "POST /documents/{doc_id}/classify": Perm.LINK,  # within the officer's own scope
     "GET /review": Perm.LINK,
     "GET /review/matches": Perm.LINK,  # search-as-you-type over the registers (htmx)
     "POST /review/{doc_id}/link": Perm.LINK,

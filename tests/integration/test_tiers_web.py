@@ -4,6 +4,7 @@ dashboard, classifying a document by hand — each within the viewer's scope."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -204,3 +205,55 @@ def test_the_dashboard_shows_completeness_by_department(office: Office) -> None:
     with session_scope(make_engine(office.settings.db_url)) as session:
         users.set_scope(session, "sun.audit", [CLAIMS], None, office.settings.access)
     assert set(department_rows(office.web.get("/coverage").text)) == {CLAIMS}
+
+
+def test_an_officer_classifies_a_document_within_their_scope(office: Office) -> None:
+    web, ids = office.web, office.ids
+    # The unscoped officer sees the loose scan flagged, and files it.
+    office.as_user("zhou.all")
+    page = web.get(f"/documents/{ids['loose']}").text
+    assert 'id="unclassified"' in page and 'id="no-department"' in page
+    assert 'id="classify"' in page
+    csrf = csrf_of(web, f"/documents/{ids['loose']}")
+    r = web.post(f"/documents/{ids['loose']}/classify", data={
+        "csrf": csrf, "doc_type": "授权委托书", "department": CLAIMS, "level": ""},
+        follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = web.get(r.headers["location"]).text
+    assert f"已保存文件 #{ids['loose']} 的分类。" in page
+    assert 'id="unclassified"' not in page and 'id="no-department"' not in page
+    with office.db() as session:
+        doc = session.get(Document, ids["loose"])
+        assert doc is not None
+        assert (doc.doc_type, doc.doc_type_source, doc.department) == (
+            "授权委托书", "manual", CLAIMS)
+    entry = [a for a in audit_rows(office.settings) if a.action == "document.classify"][-1]
+    assert (entry.actor, entry.target) == ("zhou.all", f"document:{ids['loose']}")
+    assert json.loads(entry.detail)["before"] == {
+        "department": None, "doc_type": None, "sensitivity": None}
+
+    # The claims officer now sees it; they may not move it out of their departments, nor
+    # raise it above their clearance, nor touch what they cannot see.
+    office.as_user("li.claims")
+    page = web.get(f"/documents/{ids['loose']}").text
+    options = re.search(r'id="classify-department">(.*?)</select>', page, re.S)
+    assert options is not None and UNDERWRITING not in options.group(1)
+    csrf = csrf_of(web, f"/documents/{ids['loose']}")
+    for data in ({"department": UNDERWRITING}, {"level": "机密"}):
+        r = web.post(f"/documents/{ids['loose']}/classify", data={"csrf": csrf, **data})
+        assert r.status_code == 400, (data, r.text)
+    r = web.post(f"/documents/{ids['proposal']}/classify",
+                 data={"csrf": csrf, "doc_type": "保单"})
+    assert r.status_code == 404
+    with office.db() as session:
+        doc = session.get(Document, ids["loose"])
+        proposal = session.get(Document, ids["proposal"])
+        assert doc is not None and proposal is not None
+        assert (doc.department, doc.sensitivity, proposal.doc_type) == (CLAIMS, None, "投保单")
+
+    # An auditor reads the page but gets no form, and the route refuses them.
+    office.as_user("sun.audit")
+    assert 'id="classify"' not in web.get(f"/documents/{ids['claim']}").text
+    r = web.post(f"/documents/{ids['claim']}/classify",
+                 data={"csrf": csrf_of(web, f"/documents/{ids['claim']}"), "doc_type": "保单"})
+    assert r.status_code == 403

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from papervault.index.accounts.access import Perm, Principal
 from papervault.index.archive import (
+    classify_by_hand,
     client_view,
     get_document,
     hit_cards,
@@ -31,6 +32,7 @@ from papervault.index.registers import review_queue
 from papervault.index.search.query import LINK_STATES, SORTS, SearchQuery
 from papervault.index.web import files
 from papervault.index.web.deps import audit, principal_of, settings_of
+from papervault.index.web.flash import redirect
 from papervault.index.web.render import render
 from papervault.index.web.routes.api import run_search
 
@@ -136,6 +138,8 @@ def document_page(request: Request, doc_id: int) -> HTMLResponse:
             before, after = neighbours(session, _query(form, page), int(index), state.pi_key,
                                        principal_of(request).scope)
         audit(request, session, "view", f"document:{doc_id}", {"client_id": doc.client_id})
+        classify = _classify_choices(request, session)
+    scope = principal_of(request).scope
     count = doc.page_count or len(pages) or 1
     shown = min(max(_int(request.query_params.get("p"), 1), 1), count)
     here = next((p for p in pages if p.page_no == shown), None)
@@ -160,7 +164,37 @@ def document_page(request: Request, doc_id: int) -> HTMLResponse:
         "widths": VIEW_WIDTHS, "view_url": view_url, "results_url": results_url,
         "prev_url": nav_url(before, -1) if before else None,
         "next_url": nav_url(after, 1) if after else None,
+        "level": scope.level_of(doc), "classify": classify,
     })
+
+
+def _classify_choices(request: Request, session: Session) -> dict[str, list[str]] | None:
+    """What an officer may set on the document page (None: not theirs to set): the
+    configured types, and the departments and 密级 within their own scope."""
+    principal = principal_of(request)
+    if not principal.can(Perm.LINK):
+        return None
+    s = settings_of(request)
+    scope = principal.scope
+    departments = (sorted(scope.departments) if scope.departments is not None else sorted(
+        set(known_values(session)["department"]) | set(s.completeness.departments)))
+    return {"types": list(doctypes.rules_from(s.classify).names), "departments": departments,
+            "levels": [lv for lv in s.access.levels if scope.sees_level(lv)]}
+
+
+@router.post("/documents/{doc_id}/classify")
+def classify(request: Request, doc_id: int, doc_type: Annotated[str, Form()] = "",
+             department: Annotated[str, Form()] = "",
+             level: Annotated[str, Form()] = "") -> RedirectResponse:
+    """Set the type, department or 密级 by hand: what ``papervault classify set`` does, in
+    the officer's scope (a refusal reaches the app's error page with its reason)."""
+    with session_scope(request.app.state.engine) as session:
+        before, after = classify_by_hand(
+            session, doc_id, principal_of(request).scope, settings_of(request),
+            doc_type.strip() or None, department.strip() or None, level.strip() or None)
+        audit(request, session, "document.classify", f"document:{doc_id}",
+              {"before": before, "after": after})
+    return redirect(f"/documents/{doc_id}", "flash_doc_classified", id=doc_id)
 
 
 @router.get("/documents/{doc_id}/original")
