@@ -53,6 +53,9 @@ def classify_by_hand(session: Session, doc_id: int, scope: Scope, s: Settings,
     """Set a document's type, department and/or 密级 by hand, within ``scope`` (a person
     cannot move a document where they could not see it, nor above their clearance);
     returns the fields before and after, for the caller's audit entry. None: unchanged."""
+    # Fetched first: an ID outside the scope answers "not found" (audited) before any
+    # other refusal could tell that it exists.
+    doc = get_document(session, doc_id, scope)
     if doc_type is None and department is None and level is None:
         raise BadInput(detail="give a type, a department or a level")
     if department is not None and not scope.sees_department(department.strip() or None):
@@ -60,7 +63,6 @@ def classify_by_hand(session: Session, doc_id: int, scope: Scope, s: Settings,
     if level is not None and (level not in s.access.levels or not scope.sees_level(level)):
         raise BadInput(detail=f"level {level!r}: one of {' '.join(s.access.levels)}, "
                        "at most your clearance")
-    doc = get_document(session, doc_id, scope)
     before = {"doc_type": doc.doc_type, "department": doc.department,
               "sensitivity": doc.sensitivity}
     if doc_type is not None:
