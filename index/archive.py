@@ -348,17 +348,20 @@ def marked(body: str, q: str) -> list[tuple[str, bool]]:
     return out
 
 
-def known_values(session: Session) -> dict[str, list[str]]:
+def known_values(session: Session, scope: Scope | None = None) -> dict[str, list[str]]:
     """Departments and document types the index and registers know, for the filters'
-    suggestion lists (free text typed differently never matches)."""
+    suggestion lists (free text typed differently never matches); a department-scoped
+    user is offered only their own departments (a name is a leak too)."""
     def distinct(*columns: Any) -> list[str]:
         values: set[str] = set()
         for c in columns:
             values.update(v for v in session.exec(select(c).distinct().limit(200)) if v)
         return sorted(values)
 
-    return {"department": distinct(Document.department, PaperRecord.department),
-            "doc_type": distinct(Document.doc_type)}
+    departments = distinct(Document.department, PaperRecord.department)
+    if scope is not None and scope.departments is not None:
+        departments = [d for d in departments if d in scope.departments]
+    return {"department": departments, "doc_type": distinct(Document.doc_type)}
 
 
 def scanned_records(session: Session, view: ClientView) -> set[str]:

@@ -95,7 +95,7 @@ def search_page(request: Request) -> Response:
     result = run_search(request, query) if asked else None
     with session_scope(request.app.state.engine) as session:
         cards = hit_cards(session, result.hits) if result else {}
-        known = known_values(session)
+        known = known_values(session, principal_of(request).scope)
         waiting = None if asked else review_queue.queue(session, limit=0,
                                                           scope=principal_of(request).scope)[1]
     kept = _kept(form)
