@@ -122,10 +122,12 @@ class S3Settings(BaseModel):
     # Bucket versioning, turned on at start-up: overwritten or deleted objects keep their
     # earlier versions (expire noncurrent versions with the server's lifecycle rules).
     versioning: bool = True
-    # S3 Object Lock on originals and their recovery records (the bucket must be made with
-    # it: papervault does so for a new bucket). "off" until existing buckets are migrated;
-    # GOVERNANCE lets an administrator with the bypass permission remove a mis-scan.
-    object_lock: Literal["off", "GOVERNANCE", "COMPLIANCE"] = "off"
+    # S3 Object Lock mode for originals and their recovery records. A new bucket is made
+    # with Object Lock on (it cannot be switched on later for an existing bucket on every
+    # server: `papervault doctor` says what to do). GOVERNANCE lets an administrator remove
+    # a mis-scan (`papervault remove`, audited); COMPLIANCE lets nobody, until the date.
+    # "off": no lock (a bucket made then has none).
+    object_lock: Literal["off", "GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
     # Retention of a new original before its record's 保管期限 is known: 5 years, the
     # Insurance Law art. 87 minimum after a one-year policy ends.
     lock_default_days: int = Field(1825, ge=1)
@@ -291,6 +293,30 @@ class CompletenessSettings(BaseModel):
     stale_days: int = Field(365, ge=1)
 
 
+class RetentionSettings(BaseModel):
+    """How long originals are kept when the register's 保管期限 says nothing or less.
+
+    Insurance Law art. 87: kept at least 5 years after a contract of one year or less ends,
+    at least 10 years after a longer one. The office may raise both, never go below."""
+
+    short_term_years: int = Field(5, ge=5)
+    long_term_years: int = Field(10, ge=10)
+    # Document types of contracts of one year or less (short-term accident, travel …). A type
+    # not named here gets the long term: the length of its contract is unknown, and keeping
+    # a file longer than required is the lawful mistake.
+    short_types: list[str] = Field(default_factory=list)
+    # Years per document type, over both of the above (e.g. {"理赔申请书" = 10}).
+    type_years: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("type_years")
+    @classmethod
+    def _at_least_the_law(cls, v: dict[str, int]) -> dict[str, int]:
+        low = sorted(t for t, n in v.items() if n < 5)
+        if low:
+            raise ValueError(f"type_years {low}: below the 5 years of Insurance Law art. 87")
+        return v
+
+
 class PrivacySettings(BaseModel):
     # PIPL minimisation: national ID and bank card numbers in the stored search text keep
     # their last 4 digits; a full-number query still finds them through a keyed hash.
@@ -324,6 +350,7 @@ class Settings(BaseSettings):
     coverage: CoverageSettings = CoverageSettings()
     classify: ClassifySettings = ClassifySettings()
     completeness: CompletenessSettings = CompletenessSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -121,8 +121,6 @@ def _database(s: Settings) -> list[Check]:
 
 
 def _s3(s: Settings) -> list[Check]:
-    from minio.error import S3Error
-
     from papervault.storage.factory import open_store
 
     store = open_store(s)
@@ -139,11 +137,26 @@ def _s3(s: Settings) -> list[Check]:
     out.append(Check("versioning", status == "Enabled" or not s.s3.versioning,
                      f"bucket versioning: {status or 'never enabled'}",
                      f"mc version enable ALIAS/{store.bucket}"))
-    try:
-        store.client.get_object_lock_config(bucket_name=store.bucket)
-        out.append(Check("object lock", True, "enabled (WORM retention possible)"))
-    except S3Error:
-        out.append(Check("object lock", True, "not enabled on this bucket",
-                         "optional: a bucket made with object lock (mc mb --with-lock) can "
-                         "refuse deletion even to a stolen S3 key", warn=True))
+    out.append(_lock_check(s, store.bucket_locked(), store.bucket))
     return out
+
+
+def _lock_check(s: Settings, locked: bool, bucket: str) -> Check:
+    mode = s.s3.object_lock
+    if locked and mode != "off":
+        return Check("object lock", True, f"enabled, originals kept under {mode} retention")
+    if locked:
+        return Check("object lock", True, "the bucket has Object Lock, s3.object_lock is off",
+                     's3.object_lock = "GOVERNANCE" keeps originals under retention',
+                     warn=True)
+    if mode == "off":
+        return Check("object lock", True, "off (s3.object_lock = \"off\")",
+                     "originals can be deleted by anyone holding the S3 keys", warn=True)
+    return Check(
+        "object lock", True,
+        f"bucket {bucket} was made without Object Lock: originals are stored UNLOCKED",
+        "Object Lock cannot be switched on later for an existing bucket on every server "
+        "(MinIO and SeaweedFS need it at creation): make a new bucket with it (papervault "
+        "does when s3.bucket names one that does not exist, or mc mb --with-lock), copy "
+        "the objects over with their versions (mc mirror), point s3.bucket at it, then run "
+        "papervault verify, which puts every original under its retention", warn=True)

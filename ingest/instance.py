@@ -43,6 +43,10 @@ bucket = "papervault"
 access_key = "{access}"
 secret_key = "{secret}"
 local_data_dir = "s3data"
+# The bucket is made with S3 Object Lock at first start: originals and their recovery
+# records are kept under retention (保管期限). GOVERNANCE lets an administrator remove a
+# mis-scan (papervault remove, audited); COMPLIANCE lets nobody before the date.
+object_lock = "GOVERNANCE"
 
 [crypto]
 master_key_file = "keys/master-keyset.json"

@@ -20,6 +20,7 @@ from papervault.index.accounts.anchor import follow_commits
 from papervault.index.accounts.audit import load_audit_key
 from papervault.index.catalog import doctypes
 from papervault.index.catalog.db import make_engine, upgrade
+from papervault.index.registers import retention
 from papervault.ingest.daemon import WatchConfig
 from papervault.ingest.permissions import secure_instance
 from papervault.ingest.pipeline import CaptureContext
@@ -71,6 +72,7 @@ class Runtime:
             pi_key=pi_key(self.settings), max_pixels=self.settings.limits.max_pixels,
             page_memory_mb=o.page_memory_mb,
             type_rules=doctypes.rules_from(self.settings.classify),
+            retention=retention.defaults_from(self.settings.retention),
         )
 
 

@@ -27,7 +27,7 @@ from papervault.config.settings import DEFAULT_DATE_PATTERNS
 from papervault.index.accounts import privacy
 from papervault.index.catalog import doctypes, documents, jobs
 from papervault.index.catalog.db import session_scope
-from papervault.index.catalog.models import Document, Page, PaperRecord, utcnow
+from papervault.index.catalog.models import Document, Page, utcnow
 from papervault.index.registers import linking as link
 from papervault.index.registers import metadata, parties, retention
 from papervault.ingest.pagepool import PagePool, process_factory, run_pages
@@ -63,6 +63,7 @@ class WorkerConfig:
     crash_token: str | None = None  # tests only: see PageTask.crash_token
     date_patterns: tuple[str, ...] = tuple(DEFAULT_DATE_PATTERNS)
     type_rules: doctypes.TypeRules = doctypes.TypeRules(())
+    retention: retention.Defaults = retention.Defaults()
 
 
 def worker_name() -> str:
@@ -222,16 +223,18 @@ class Worker:
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _retain(self, doc_id: int) -> None:
-        """Under Object Lock, the original is kept as long as its record's 保管期限 asks."""
-        if self.store.lock is None:
+        """Under Object Lock, the original is kept as long as its record's 保管期限 (or its
+        type's default, Insurance Law art. 87) asks; the lock only ever grows."""
+        lock = self.store.active_lock()
+        if lock is None:
             return
         with session_scope(self.engine) as s:
             row = s.get(Document, doc_id)
-            rec = s.get(PaperRecord, row.record_no) if row is not None and row.record_no \
-                else None
-            if row is None or rec is None:
+            if row is None:
                 return
-            keep, name = retention.retain_until(rec.retention, rec.year), row.object_name
+            keep = retention.for_document(s, row, self.cfg.retention,
+                                          lock.until(row.ingested_at))
+            name = row.object_name
         self.store.retain(name, None if keep.hold else keep.until)
 
     def _store_thumbs(self, pages: list[PageResult], workdir: Path) -> StoredObject | None:

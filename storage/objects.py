@@ -126,6 +126,7 @@ class ObjectStore:
         self.staging = staging
         self.versioning = versioning
         self.lock = lock
+        self._lock_on: bool | None = None  # the bucket's Object Lock, asked once
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist, with versioning on: an object overwritten
@@ -136,6 +137,7 @@ class ObjectStore:
                 # Object Lock can only be chosen when the bucket is made (it needs versions).
                 self.client.make_bucket(bucket_name=self.bucket,
                                         object_lock=self.lock is not None)
+                self._lock_on = self.lock is not None
             if self.versioning and self.versioning_status() != ENABLED:
                 self.client.set_bucket_versioning(bucket_name=self.bucket,
                                                   config=VersioningConfig(ENABLED))
@@ -155,6 +157,26 @@ class ObjectStore:
             return self.client.get_bucket_versioning(bucket_name=self.bucket).status
         except _TRANSIENT as e:
             raise _translate(e, "bucket versioning") from e
+
+    def bucket_locked(self) -> bool:
+        """Whether the bucket was made with Object Lock (asked once per store). A bucket
+        made without it cannot hold retention: originals then go unlocked, and
+        ``papervault doctor`` says so."""
+        if self._lock_on is None:
+            try:
+                self.client.get_object_lock_config(bucket_name=self.bucket)
+                self._lock_on = True
+            except S3Error as e:
+                if e.code in _MISSING | {"NoSuchBucket"}:
+                    raise _translate(e, "bucket object lock") from e
+                self._lock_on = False  # ObjectLockConfigurationNotFoundError and kin
+            except _TRANSIENT as e:
+                raise _translate(e, "bucket object lock") from e
+        return self._lock_on
+
+    def active_lock(self) -> Lock | None:
+        """The configured lock when the bucket can hold it, else None."""
+        return self.lock if self.lock is not None and self.bucket_locked() else None
 
     def ping(self) -> None:
         """Raise :class:`StorageUnavailable` unless the server answers."""
@@ -205,8 +227,9 @@ class ObjectStore:
         if details is not None:
             full = {**details, "sha256": digest.hexdigest(), "size": plain_size}
             self._put_record(name, records.seal(name, data_key, wrapped, full))
-        if self.lock is not None and details is not None:  # originals: write once
-            self.retain(name, self.lock.until(None))
+        lock = self.active_lock() if details is not None else None
+        if lock is not None:  # originals: write once
+            self.retain(name, lock.until(None))
         return StoredObject(name=name, size=size, wrapped=wrapped, sha256=digest.hexdigest())
 
     def write_record(self, name: str, wrapped: WrappedKey, details: dict[str, Any]) -> None:
@@ -314,7 +337,8 @@ class ObjectStore:
         """Put an original and its recovery record under retention until ``until`` (a legal
         hold when None: 永久). Retention only grows: a date before the one the server holds
         (a record whose term ran out before it was scanned) leaves that one standing."""
-        if self.lock is None:
+        lock = self.active_lock()
+        if lock is None:
             return
         try:
             for obj in (name, records.record_name(name)):
@@ -327,7 +351,7 @@ class ObjectStore:
                 else:
                     self.client.set_object_retention(
                         bucket_name=self.bucket, object_name=obj,
-                        config=Retention(self.lock.mode, until))
+                        config=Retention(lock.mode, until))
         except _TRANSIENT as e:
             raise _translate(e, f"{name} retention") from e
 
@@ -344,6 +368,48 @@ class ObjectStore:
         if got is None:
             return None, None
         return got.mode, got.retain_until_date
+
+    def legal_hold_of(self, name: str) -> bool:
+        """Whether the server holds a legal hold (永久) on an object."""
+        try:
+            return bool(self.client.is_object_legal_hold_enabled(bucket_name=self.bucket,
+                                                                 object_name=name))
+        except S3Error as e:
+            if e.code in {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError",
+                          "InvalidRequest"}:
+                return False
+            raise _translate(e, f"{name} legal hold") from e
+        except _TRANSIENT as e:
+            raise _translate(e, f"{name} legal hold") from e
+
+    def destroy(self, name: str, bypass_governance: bool = False) -> int:
+        """Delete every version of an object and of its recovery record, for good (a
+        disposal after retain-until, or an administrator's mis-scan removal). The server
+        refuses a version still under COMPLIANCE, under a legal hold, or under GOVERNANCE
+        without ``bypass_governance``: nothing here lifts a hold. Returns the versions
+        deleted; raises :class:`StorageUnavailable` naming what was refused."""
+        from minio.deleteobjects import DeleteObject
+
+        try:
+            gone = 0
+            for obj in (records.record_name(name), name):
+                versions = [DeleteObject(v.object_name, v.version_id)
+                            for v in self.client.list_objects(
+                                bucket_name=self.bucket, prefix=obj, include_version=True)
+                            if v.object_name == obj]
+                if not versions:
+                    continue
+                errors = list(self.client.remove_objects(
+                    bucket_name=self.bucket, delete_object_list=versions,
+                    bypass_governance_mode=bypass_governance))
+                if errors:
+                    raise StorageUnavailable(detail=(
+                        f"{obj}: the S3 server refused the deletion ({errors[0].code}): "
+                        "still under retention or a legal hold"))
+                gone += len(versions)
+            return gone
+        except _TRANSIENT as e:
+            raise _translate(e, f"{name} deletion") from e
 
     def delete(self, name: str) -> None:
         """Remove an object and its recovery record (if it has one). The record goes first:

@@ -37,6 +37,8 @@ class Perm(StrEnum):
     VERIFY = "verify"
     QA = "qa"
     AUDIT_LOG = "audit_log"
+    DISPOSE = "dispose"  # propose destroying expired records, and run an approved proposal
+    APPROVE_DISPOSAL = "approve_disposal"  # a different person: the auditor
     USERS = "users"
     KEYS = "keys"
     OPERATE = "operate"
@@ -57,10 +59,11 @@ GRANTS: dict[Role, frozenset[Perm]] = {
     Role.SCANNER: frozenset({Perm.INGEST, Perm.STATUS}),
     Role.OFFICER: frozenset({Perm.STATUS, Perm.SEARCH, Perm.VIEW_METADATA, Perm.VIEW_CONTENT,
                              Perm.DOWNLOAD, Perm.LINK, Perm.REGISTERS,
-                             Perm.PAPER_REGISTER}),
+                             Perm.PAPER_REGISTER, Perm.DISPOSE}),
     # Auditors keep the paper register: it is what coverage is measured against.
     Role.AUDITOR: frozenset({Perm.STATUS, Perm.VIEW_METADATA, Perm.COVERAGE, Perm.VERIFY,
-                             Perm.QA, Perm.AUDIT_LOG, Perm.PAPER_REGISTER}),
+                             Perm.QA, Perm.AUDIT_LOG, Perm.PAPER_REGISTER,
+                             Perm.APPROVE_DISPOSAL}),
     Role.ADMIN: frozenset({Perm.STATUS, Perm.USERS, Perm.KEYS, Perm.OPERATE}),
 }
 
@@ -172,6 +175,16 @@ COMMANDS: dict[str, Rule] = {
     "keys retire": Perm.KEYS,
     "recover": Perm.KEYS,
     "privacy mask-existing": Perm.KEYS,
+    # retention and disposal (销毁): officers propose and run, auditors approve; an
+    # administrator removes a mis-scan under GOVERNANCE, with a reason
+    "retention report": Perm.VIEW_METADATA,
+    "disposal propose": Perm.DISPOSE,
+    "disposal approve": Perm.APPROVE_DISPOSAL,
+    "disposal reject": Perm.APPROVE_DISPOSAL,
+    "disposal run": Perm.DISPOSE,
+    "disposal list": Perm.VIEW_METADATA,
+    "disposal export": Perm.VIEW_METADATA,
+    "remove": Perm.OPERATE,
     "orphans list": Perm.VERIFY,
     "orphans delete": Perm.OPERATE,
     # operations: health reads a local heartbeat file and doctor only reads, so neither

@@ -127,6 +127,8 @@ class PaperRecord(SQLModel, table=True):
     box: str | None = Field(default=None, max_length=64)
     expected_pages: int | None = None
     sensitivity: str | None = Field(default=None, max_length=32)  # 密级; None: the default
+    # The contract's end (合同终止日期), when the register gives it: retention runs from it.
+    contract_end: date | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -24,8 +24,10 @@ from papervault.index.catalog import jobs
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import Document, Job, Verification, utcnow
 from papervault.index.integrity.recovery import details_of
+from papervault.index.registers import retention
 from papervault.storage.crypto import WrappedKey
 from papervault.storage.objects import ObjectStore
+from papervault.storage.records import record_name
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class RunResult:
     # Searchable PDFs missing or broken: OCR queued again, which rebuilds them (M3).
     searchable_regenerating: list[int] = field(default_factory=list)
     interrupted: str | None = None  # why the run stopped early (S3 unreachable)
+    # Originals (or recovery records) whose lock was missing or shorter than their
+    # retain-until: put back (extended only). None: no lock checked (bucket unlocked/off).
+    locks_reapplied: list[int] | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"checked": self.checked, "ok": self.ok, "failed": len(self.failed),
@@ -54,6 +59,9 @@ class RunResult:
                 "records_rewritten_ids": self.records_rewritten[:200],
                 "searchable_regenerating": len(self.searchable_regenerating),
                 "searchable_regenerating_ids": self.searchable_regenerating[:200],
+                "locks_checked": self.locks_reapplied is not None,
+                "locks_reapplied": len(self.locks_reapplied or []),
+                "locks_reapplied_ids": (self.locks_reapplied or [])[:200],
                 "interrupted": self.interrupted}
 
 
@@ -90,9 +98,37 @@ def record_matches(store: ObjectStore, doc: Document) -> bool:
             and rec.details.get("original_name") == doc.original_name)
 
 
+def check_lock(engine: Engine, store: ObjectStore, doc: Document,
+               defaults: retention.Defaults) -> str | None:
+    """Compare the server's lock on an original and its recovery record with what its
+    record asks (retain-until, or a legal hold for 永久); put back a missing or short one
+    (only ever extended). Returns what was wrong, or None."""
+    lock = store.active_lock()
+    if lock is None or doc.parent_id is not None:  # split parts live in their batch
+        return None
+    with session_scope(engine) as s:
+        keep = retention.for_document(s, doc, defaults, lock.until(doc.ingested_at))
+    wrong: list[str] = []
+    for obj in (doc.object_name, record_name(doc.object_name)):
+        mode, until = store.retention_of(obj)
+        if keep.hold and not store.legal_hold_of(obj):
+            wrong.append(f"{obj}: no legal hold (永久)")
+        elif keep.until is not None and (until is None or until < keep.until):
+            wrong.append(f"{obj}: locked until {until.date() if until else 'never'}, "
+                         f"needs {keep.until.date()}")
+        elif mode is not None and mode != lock.mode:
+            wrong.append(f"{obj}: {mode} lock, the setting says {lock.mode}")
+    if not wrong:
+        return None
+    store.retain(doc.object_name, None if keep.hold else keep.until)
+    return "lock re-applied: " + "; ".join(wrong)
+
+
 def verify_one(engine: Engine, store: ObjectStore, doc_id: int,
                rewritten: list[int] | None = None,
-               regenerating: list[int] | None = None) -> bool | None:
+               regenerating: list[int] | None = None,
+               defaults: retention.Defaults | None = None,
+               relocked: list[int] | None = None) -> bool | None:
     """Check one document; True ok, False failed, None if it vanished from the index.
     A good original whose recovery record is wrong gets it rewritten (its id appended to
     ``rewritten``); a broken searchable PDF is rebuilt from it (id in ``regenerating``)."""
@@ -121,6 +157,12 @@ def verify_one(engine: Engine, store: ObjectStore, doc_id: int,
                 rewritten.append(doc_id)
     if ok and not searchable_ok(engine, store, doc) and regenerating is not None:
         regenerating.append(doc_id)
+    if ok and defaults is not None:
+        relock = check_lock(engine, store, doc, defaults)
+        if relock is not None:
+            detail = "; ".join(d for d in (detail, relock) if d)[:1024]
+            if relocked is not None:
+                relocked.append(doc_id)
     with session_scope(engine) as s:
         row = s.get(Document, doc_id)
         if row is None:
@@ -161,13 +203,22 @@ def searchable_ok(engine: Engine, store: ObjectStore, doc: Document) -> bool:
 
 
 def run(engine: Engine, store: ObjectStore, ids: list[int],
-        progress: Callable[[int], None] = lambda _n: None) -> RunResult:
-    """Verify ``ids`` in order; stops early (``interrupted``) when S3 is unreachable."""
+        progress: Callable[[int], None] = lambda _n: None,
+        defaults: retention.Defaults | None = None) -> RunResult:
+    """Verify ``ids`` in order; stops early (``interrupted``) when S3 is unreachable.
+    With ``defaults`` (the retention settings) each original's lock is checked too."""
     result = RunResult()
+    try:
+        if defaults is not None and store.active_lock() is not None:
+            result.locks_reapplied = []
+    except TransientError as e:
+        result.interrupted = e.message("en")
+        return result
     for doc_id in ids:
         try:
             ok = verify_one(engine, store, doc_id, result.records_rewritten,
-                            result.searchable_regenerating)
+                            result.searchable_regenerating, defaults,
+                            result.locks_reapplied)
         except TransientError as e:
             result.interrupted = e.message("en")
             break

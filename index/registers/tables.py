@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -155,6 +156,9 @@ PAPER_COLUMNS: dict[str, tuple[str, ...]] = {
     "box": ("盒号", "box"),
     "location": ("存放位置", "位置", "location"),
     "expected_pages": ("页数", "预计页数", "expected_pages", "pages"),
+    # Retention runs from the contract's end when the register gives it (art. 87).
+    "contract_end": ("合同终止日期", "合同终止日", "保险止期", "保险终止日期", "终止日期",
+                     "contract_end", "contract end"),
 }
 REQUIRED = ("record_no",)
 RETENTIONS = {"永久": "永久", "permanent": "永久", "长期": "长期", "long": "长期",
@@ -258,6 +262,7 @@ def _paper_row(line: int, v: dict[str, str], cols: dict[str, str],
     year = _year(v.get("year", ""), lambda r: bad("year", r))
     pages = _pages(v.get("expected_pages", ""), lambda r: bad("expected_pages", r))
     retention = _retention(v.get("retention", ""), lambda r: bad("retention", r))
+    contract_end = _date(v.get("contract_end", ""), lambda r: bad("contract_end", r))
     room, shelf, box = (v.get("room", ""), v.get("shelf", ""), v.get("box", ""))
     if v.get("location") and not (room or shelf or box):
         room, shelf, box = ([*_LOCATION_SPLIT.split(v["location"], maxsplit=2), "", ""])[:3]
@@ -274,7 +279,7 @@ def _paper_row(line: int, v: dict[str, str], cols: dict[str, str],
         record_no=no, client_id=fold_id(v.get("client_id", "")).strip() or None,
         title=v.get("title", "")[:512], department=v.get("department") or None, year=year,
         retention=retention, room=room or None, shelf=shelf or None, box=box or None,
-        expected_pages=pages,
+        expected_pages=pages, contract_end=contract_end,
     )
 
 
@@ -287,6 +292,30 @@ def _year(raw: str, bad: Callable[[str], None]) -> int | None:
         bad(f"{raw!r} is not a year between {MIN_YEAR} and {MAX_YEAR} / 年度无效")
         return None
     return int(m.group(1))
+
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"|(\d{4})(\d{2})(\d{2})")
+
+
+def _date(raw: str, bad: Callable[[str], None]) -> date | None:
+    """2025-06-30, 2025/6/30, 2025.6.30, 2025年6月30日 or 20250630."""
+    raw = fold_cell(raw).strip()
+    if not raw:
+        return None
+    raw = raw.split(" ")[0].split("T")[0]  # a spreadsheet's datetime cell: the date part
+    m = _DATE.fullmatch(raw)
+    try:
+        if m is None:
+            raise ValueError(raw)
+        y, mo, d = (int(g) for g in (m.groups()[:3] if m.group(1) else m.groups()[3:]))
+        got = date(y, mo, d)
+    except ValueError:
+        got = None
+    if got is None or not MIN_YEAR <= got.year <= MAX_YEAR:
+        bad(f"{raw!r} is not a date such as 2025-06-30 / 日期无效")
+        return None
+    return got
 
 
 def _pages(raw: str, bad: Callable[[str], None]) -> int | None:
@@ -337,7 +366,7 @@ def import_paper_records(session: Session, records: list[PaperRecord]) -> Import
                 added += 1
                 continue
             fields = ("client_id", "title", "department", "year", "retention", "room",
-                      "shelf", "box", "expected_pages")
+                      "shelf", "box", "expected_pages", "contract_end")
             if all(getattr(old, f) == getattr(rec, f) for f in fields):
                 unchanged += 1  # a re-import of the same file is not "18 updated" (B18)
                 continue

@@ -25,6 +25,7 @@ from papervault.ingest.cli import (
     orphans,
     privacy,
     qa,
+    records,
     recovery,
     registers,
     run,
@@ -56,7 +57,7 @@ def _root(
 
 # Top-level commands (papervault init, search, verify, …) merge into the root; groups are named.
 for commands in (run.app, archive.app, registers.app, coverage.app, recovery.app, ops.app,
-                 tiers.app):
+                 tiers.app, records.app):
     app.add_typer(commands)
 app.add_typer(registers.clients, name="clients")
 app.add_typer(registers.paper, name="paper")
@@ -68,6 +69,8 @@ app.add_typer(privacy.app, name="privacy")
 app.add_typer(orphans.app, name="orphans")
 app.add_typer(users.app, name="users")
 app.add_typer(tiers.classify, name="classify")
+app.add_typer(records.retention_app, name="retention")
+app.add_typer(records.disposal_app, name="disposal")
 
 
 def main() -> None:

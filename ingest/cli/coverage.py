@@ -19,6 +19,7 @@ from papervault.index.coverage.coversheets import render
 from papervault.index.coverage.report import CoverageBelow, FlagFilter
 from papervault.index.integrity import verification
 from papervault.index.integrity.verification import VerifyFailed
+from papervault.index.registers import retention
 from papervault.ingest.cli.context import (
     audit_run,
     emit_json,
@@ -54,7 +55,8 @@ def verify(
         with Progress(console=err, disable=as_json or not sys.stderr.isatty()) as progress:
             task = progress.add_task("verify", total=len(ids))
             result = verification.run(rt.engine, rt.store, ids,
-                                      lambda n: progress.advance(task, n))
+                                      lambda n: progress.advance(task, n),
+                                      retention.defaults_from(s.retention))
     detail = {**result.as_dict(), "sample": sample, "older_than_days": older_than}
     audit_run(rt, "verify.run", f"{len(ids)} documents", detail)
     if as_json:
@@ -70,6 +72,11 @@ def verify(
             out.print(text("searchable_regenerating", s.language,
                            n=len(result.searchable_regenerating),
                            ids=", ".join(map(str, result.searchable_regenerating[:20]))))
+        if result.locks_reapplied is None:
+            out.print(text("locks_unchecked", s.language))
+        elif result.locks_reapplied:
+            out.print(text("locks_reapplied", s.language, n=len(result.locks_reapplied),
+                           ids=", ".join(map(str, result.locks_reapplied[:20]))))
     if result.interrupted:
 
         raise StorageUnavailable(detail=result.interrupted)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from papervault.index.registers.retention import Defaults, retain_until, years_of
+import pytest
+
+from papervault.config.errors import ConfigError
+from papervault.config.settings import load_settings
+from papervault.index.registers.retention import Defaults, defaults_from, retain_until, years_of
+from papervault.index.registers.tables import RegisterRejected, parse_paper_rows
 
 
 def test_terms_in_the_register_are_read() -> None:
@@ -20,8 +25,51 @@ def test_permanent_is_a_legal_hold_and_years_run_from_the_record_year() -> None:
 
 
 def test_without_a_term_the_defaults_follow_the_contract_length() -> None:
-    assert retain_until(None, 2020).until == datetime(2025, 12, 31, tzinfo=UTC)
-    assert retain_until("", 2020, long_contract=True).until == datetime(2030, 12, 31,
-                                                                        tzinfo=UTC)
-    mine = Defaults(short_term_years=7, long_term_years=15)
-    assert retain_until(None, 2020, defaults=mine).until == datetime(2027, 12, 31, tzinfo=UTC)
+    """Insurance Law art. 87: 5 years after a contract of one year or less ends, 10 after
+    a longer one; a type whose contract length is unknown gets the longer term."""
+    short = Defaults(short_types=frozenset({"短期意外险投保单"}))
+    assert retain_until(None, 2020, kind="短期意外险投保单", defaults=short).until \
+        == datetime(2025, 12, 31, tzinfo=UTC)
+    assert retain_until("", 2020, kind="保单", defaults=short).until \
+        == datetime(2030, 12, 31, tzinfo=UTC)
+    assert retain_until(None, 2020).until == datetime(2030, 12, 31, tzinfo=UTC)
+    mine = Defaults(short_term_years=7, long_term_years=15, short_types=frozenset({"x"}),
+                    type_years=(("理赔申请书", 12),))
+    assert retain_until(None, 2020, kind="x", defaults=mine).until \
+        == datetime(2027, 12, 31, tzinfo=UTC)
+    assert retain_until(None, 2020, kind="理赔申请书", defaults=mine).until \
+        == datetime(2032, 12, 31, tzinfo=UTC)
+
+
+def test_a_term_shorter_than_the_default_gets_the_default() -> None:
+    got = retain_until("3年", 2020, kind="保单")
+    assert got.until == datetime(2030, 12, 31, tzinfo=UTC) and "3年" in got.why
+    assert retain_until("30年", 2020, kind="保单").until == datetime(2050, 12, 31, tzinfo=UTC)
+
+
+def test_the_term_runs_from_the_contract_end_when_the_register_gives_one() -> None:
+    got = retain_until(None, 2020, contract_end=date(2021, 6, 30), kind="保单")
+    assert got.until == datetime(2031, 6, 30, tzinfo=UTC) and "contract end" in got.why
+
+
+def test_defaults_come_from_the_settings_and_may_not_go_below_the_law() -> None:
+    s = load_settings(None, retention={"short_term_years": 6, "short_types": ["旅行险保单"],
+                                       "type_years": {"理赔申请书": 15}})
+    d = defaults_from(s.retention)
+    assert (d.years_for("旅行险保单"), d.years_for("理赔申请书"), d.years_for(None)) \
+        == (6, 15, 10)
+    for bad in ({"short_term_years": 4}, {"long_term_years": 9},
+                {"type_years": {"保单": 3}}):
+        with pytest.raises(ConfigError, match="Insurance Law|greater than"):
+            load_settings(None, retention=bad)
+
+
+def test_the_contract_end_column_is_read_from_the_register() -> None:
+    rows = [(2, {"档号": "DA-1", "年度": "2020", "合同终止日期": "2021年6月30日"}),
+            (3, {"档号": "DA-2", "年度": "2020", "合同终止日期": "2022-01-15 00:00:00"}),
+            (4, {"档号": "DA-3", "年度": "2020"})]
+    got = {r.record_no: r.contract_end for r in parse_paper_rows(rows)}
+    assert got == {"DA-1": date(2021, 6, 30), "DA-2": date(2022, 1, 15), "DA-3": None}
+    with pytest.raises(RegisterRejected) as bad:
+        parse_paper_rows([(2, {"档号": "DA-4", "合同终止日期": "2021-02-30"})])
+    assert "合同终止日期" in str(bad.value.errors[0])

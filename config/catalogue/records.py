@@ -1,0 +1,84 @@
+"""Retention (保管期限), Object Lock checks and the disposal workflow (销毁, issue 15)."""
+
+from __future__ import annotations
+
+from papervault.config.catalogue.types import Entry
+
+TEXT: dict[str, Entry] = {
+    "locks_reapplied": {
+        "zh": "{n} 份原件的对象锁缺失或短于保管期限（文档 {ids}）：已重新加锁（只延长，不缩短）。",
+        "en": "{n} originals had a missing or short Object Lock (documents {ids}): re-applied "
+              "(extended only, never shortened).",
+    },
+    "locks_unchecked": {
+        "zh": "未检查对象锁：存储桶没有启用对象锁（或 s3.object_lock = \"off\"），"
+              "详见 papervault doctor。",
+        "en": "Object Locks not checked: the bucket has no Object Lock (or s3.object_lock is "
+              "\"off\"); see papervault doctor.",
+    },
+    "disposal_refused": {
+        "zh": "不能销毁：{detail}",
+        "en": "Cannot dispose: {detail}",
+    },
+    "disposal_not_expired": {
+        "zh": "档号 {record} 的原件（文档 {doc}）保管至 {until}，尚未到期，不能销毁。",
+        "en": "The original of {record} (document {doc}) is kept until {until}: not expired, "
+              "it cannot be destroyed.",
+    },
+    "disposal_on_hold": {
+        "zh": "档号 {record} 的原件（文档 {doc}）为永久保管（法律保留），不能销毁。",
+        "en": "The original of {record} (document {doc}) is kept permanently (legal hold): it "
+              "cannot be destroyed.",
+    },
+    "disposal_nothing": {
+        "zh": "档号 {record} 没有已存储的电子文件，无需销毁。",
+        "en": "{record} has no stored electronic files: there is nothing to destroy.",
+    },
+    "disposal_batch": {
+        "zh": "文档 {doc} 是批量扫描（文档 {parent}）中的一部分：请对整批扫描的档号一并处理。",
+        "en": "Document {doc} is part of batch scan {parent}: dispose of the batch's records "
+              "together.",
+    },
+    "disposal_open": {
+        "zh": "档号 {record} 已在销毁申请 {id} 中。",
+        "en": "{record} is already in disposal {id}.",
+    },
+    "disposal_state": {
+        "zh": "销毁申请 {id} 当前状态为 {state}，不能{action}。",
+        "en": "Disposal {id} is {state}: it cannot be {action}.",
+    },
+    "disposal_same_person": {
+        "zh": "销毁申请 {id} 由 {who} 提出，须由另一人（审计员）批准或驳回。",
+        "en": "Disposal {id} was proposed by {who}: another person (an auditor) must approve "
+              "or reject it.",
+    },
+    "reason_required": {
+        "zh": "请用 --reason 说明原因（记入审计日志）。",
+        "en": "Give a reason with --reason (it goes into the audit trail).",
+    },
+    "remove_compliance": {
+        "zh": "对象锁为 COMPLIANCE 模式：保管期限到期前任何人都不能删除原件（文档 {doc}）。",
+        "en": "The Object Lock is COMPLIANCE: nobody can delete the original (document {doc}) "
+              "before its retain-until date.",
+    },
+    "disposal_proposed": {
+        "zh": "已提出销毁申请 {id}（{n} 份原件），待审计员批准：papervault disposal approve {id}",
+        "en": "Disposal {id} proposed ({n} originals), awaiting an auditor: papervault "
+              "disposal approve {id}",
+    },
+    "disposal_decided": {
+        "zh": "销毁申请 {id}：{state}",
+        "en": "Disposal {id}: {state}",
+    },
+    "disposal_done": {
+        "zh": "销毁申请 {id} 已执行：销毁 {n} 份原件（{versions} 个对象版本）。销毁清册：papervault "
+              "disposal export {id}",
+        "en": "Disposal {id} done: {n} originals destroyed ({versions} object versions). "
+              "Destruction list: papervault disposal export {id}",
+    },
+    "removed": {
+        "zh": "已删除文档 {doc} 的原件及其恢复记录（{versions} 个对象版本），记入审计日志。",
+        "en": "Removed the original of document {doc} and its recovery record ({versions} "
+              "object versions); audited.",
+    },
+}
