@@ -130,7 +130,7 @@ class S3Settings(BaseModel):
     object_lock: Literal["off", "GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
     # Retention of a new original before its record's 保管期限 is known: 5 years, the
     # Insurance Law art. 87 minimum after a one-year policy ends.
-    lock_default_days: int = Field(1825, ge=1)
+    lock_default_days: float = Field(1825, gt=0)
     # When set, papervault starts and stops a SeaweedFS S3 server for this instance.
     local_server: bool = False
     local_data_dir: Path = Path("s3data")

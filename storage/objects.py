@@ -47,7 +47,7 @@ class Lock:
     with the bypass permission) or COMPLIANCE (nobody can, until the date)."""
 
     mode: str
-    default_days: int
+    default_days: float
 
     def until(self, at: datetime | None) -> datetime:
         """Retain-until for a new original: ``default_days`` from ``at`` (now if None);
@@ -376,7 +376,7 @@ class ObjectStore:
                                                                  object_name=name))
         except S3Error as e:
             if e.code in {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError",
-                          "InvalidRequest"}:
+                          "NoSuchObjectLegalHold", "InvalidRequest"}:
                 return False
             raise _translate(e, f"{name} legal hold") from e
         except _TRANSIENT as e:

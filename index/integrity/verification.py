@@ -30,6 +30,11 @@ from papervault.storage.objects import ObjectStore
 from papervault.storage.records import record_name
 
 
+# A new original's first lock is dated from its upload, the expected one from its
+# ingest time, a moment later: not a short lock.
+SLACK = timedelta(minutes=10)
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which documents a run checks: a random share, and/or those not checked lately."""
@@ -113,7 +118,7 @@ def check_lock(engine: Engine, store: ObjectStore, doc: Document,
         mode, until = store.retention_of(obj)
         if keep.hold and not store.legal_hold_of(obj):
             wrong.append(f"{obj}: no legal hold (永久)")
-        elif keep.until is not None and (until is None or until < keep.until):
+        elif keep.until is not None and (until is None or until + SLACK < keep.until):
             wrong.append(f"{obj}: locked until {until.date() if until else 'never'}, "
                          f"needs {keep.until.date()}")
         elif mode is not None and mode != lock.mode:

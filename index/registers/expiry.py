@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from papervault.index import csvcells
 from papervault.index.accounts.scope import Scope
 from papervault.index.catalog.models import Document, PaperRecord, utcnow
+from papervault.index.integrity.verification import SLACK
 from papervault.index.registers import retention
 from papervault.storage.objects import ObjectStore
 from papervault.storage.records import record_name
@@ -66,8 +67,8 @@ def report(session: Session, scope: Scope, defaults: retention.Defaults,
             hold = store.legal_hold_of(doc.object_name)
             rec_until = store.retention_of(record_name(doc.object_name))[1]
             ok = hold if keep.hold else (
-                keep.until is not None and until is not None and until >= keep.until
-                and rec_until is not None and rec_until >= keep.until)
+                keep.until is not None and until is not None and rec_until is not None
+                and min(until, rec_until) + SLACK >= keep.until)
         rows.append(Row(
             doc.id, doc.record_no, rec.title if rec else "", doc.client_id,
             doc.department, rec.year if rec else None, rec.retention if rec else None,
