@@ -28,6 +28,7 @@ from papervault.index.catalog.models import AuditEntry, Document, Page
 from papervault.index.registers import disposal
 from papervault.index.registers.disposal import DisposalRefused
 from papervault.ingest.cli import app
+from papervault.ingest.doctor import run_checks
 from papervault.ingest.pipeline import Stored, capture
 from papervault.ingest.runtime import Runtime, open_runtime
 from papervault.storage import records
@@ -128,12 +129,11 @@ def test_verify_report_and_disposal_end_to_end(office: Office) -> None:
                     ("DA-2010-LP-00003", "disposal_on_hold")):
         code, _, exc = o.run("officer", "disposal", "propose", no, "--reason", "到期销毁")
         assert isinstance(exc, DisposalRefused) and exc.key == key and exc.exit_code == 2
-    # The 2010 original is still under its first lock: the server refuses its deletion.
+    # A locked original (and its recovery record): the server refuses the deletion.
     with pytest.raises(StorageUnavailable):
-        store.destroy(old.object_name)
-    assert _versions(store.client, store.bucket, old.object_name)
-    code, _, exc = o.run("officer", "disposal", "propose", "DA-2010-LP-00001", "--reason", "x")
-    assert isinstance(exc, DisposalRefused) and exc.key == "disposal_not_expired"
+        store.destroy(kept.object_name)
+    for name in (kept.object_name, records.record_name(kept.object_name)):
+        assert _versions(store.client, store.bucket, name)
 
     first_lock = old.ingested_at + timedelta(seconds=LOCK_SECONDS)  # from its ingest time
     wait_until(lambda: max(first_lock, store.retention_of(old.object_name)[1] or first_lock)
@@ -150,8 +150,15 @@ def test_verify_report_and_disposal_end_to_end(office: Office) -> None:
     assert same.value.key == "disposal_same_person"
     code, output, _ = o.run("auditor", "disposal", "approve", str(d.id))
     assert code == 0, output
-    code, output, _ = o.run("officer", "disposal", "run", str(d.id))
-    assert code == 0, output
+    # A lock raised on the server since (by hand, or a 保管期限 raised) stops the run.
+    relocked = datetime.now(UTC) + timedelta(seconds=LOCK_SECONDS)
+    store.retain(old.object_name, relocked)
+    code, _, exc = o.run("officer", "disposal", "run", str(d.id))
+    assert isinstance(exc, DisposalRefused) and exc.key == "disposal_not_expired"
+    assert _versions(store.client, store.bucket, old.object_name)
+    wait_until(lambda: datetime.now(UTC) > relocked, timeout=LOCK_SECONDS + 10)
+    code, output, exc = o.run("officer", "disposal", "run", str(d.id))
+    assert code == 0, (output, exc)
 
     for name in (old.object_name, records.record_name(old.object_name)):
         assert _versions(store.client, store.bucket, name) == []
@@ -207,3 +214,27 @@ def users_scope(o: Office) -> disposal.Scope:
 def _actions(o: Office) -> list[str]:
     with Session(o.rt.engine) as db:
         return [e.action for e in db.exec(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def test_doctor_names_the_fix_for_an_existing_bucket_made_without_object_lock(
+        instance: Callable[..., Settings]) -> None:
+    """GIVEN the test's bucket, made before (without Object Lock) WHEN papervault stores an
+    original under the default GOVERNANCE setting THEN it is stored unlocked (the server
+    cannot lock it) and doctor says so and what to do; a new bucket gets the lock."""
+    s = instance()
+    store = open_runtime(s).store
+    store.ensure_bucket()
+    assert s.s3.object_lock == "GOVERNANCE" and store.active_lock() is None
+    (check,) = [c for c in run_checks(s) if c.name == "object lock"]
+    assert check.warn and "without Object Lock" in check.detail
+    assert "cannot be switched on later" in check.fix and "mc mb --with-lock" in check.fix
+    bucket = "d-" + uuid.uuid4().hex[:12]
+    fresh = instance(s3={"bucket": bucket})
+    new_store = open_runtime(fresh).store
+    new_store.ensure_bucket()
+    try:
+        assert new_store.active_lock() is not None
+        (check,) = [c for c in run_checks(fresh) if c.name == "object lock"]
+        assert not check.warn and "GOVERNANCE" in check.detail
+    finally:
+        _drop_locked(new_store.client, bucket)
