@@ -29,7 +29,6 @@ from papervault.storage.crypto import WrappedKey
 from papervault.storage.objects import ObjectStore
 from papervault.storage.records import record_name
 
-
 # A new original's first lock is dated from its upload, the expected one from its
 # ingest time, a moment later: not a short lock.
 SLACK = timedelta(minutes=10)

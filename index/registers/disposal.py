@@ -310,14 +310,22 @@ def items_of(disposal_id: int) -> SelectOfScalar[DisposalItem]:
     return select(DisposalItem).where(col(DisposalItem.disposal_id) == disposal_id)
 
 
-def listing(session: Session, state: str | None = None) -> list[tuple[Disposal, int]]:
-    """Disposals (newest first) with their number of originals."""
+def listing(session: Session, scope: Scope, state: str | None = None
+            ) -> list[tuple[Disposal, int]]:
+    """Disposals (newest first) with their number of originals; one naming a record
+    outside ``scope`` is left out (its reason and people would tell it exists)."""
     q = select(Disposal).order_by(col(Disposal.id).desc())
     if state:
         q = q.where(col(Disposal.state) == state)
     out = []
     for d in session.exec(q):
-        n = len(list(session.exec(select(DisposalItem.id).where(
-            col(DisposalItem.disposal_id) == d.id))))
-        out.append((d, n))
+        items = list(session.exec(items_of(d.id or 0)))
+        try:
+            for it in items:
+                if it.record_no is not None \
+                        and session.get(PaperRecord, it.record_no) is not None:
+                    _visible_record(session, it.record_no, scope)
+        except Hidden:
+            continue
+        out.append((d, len(items)))
     return out

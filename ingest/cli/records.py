@@ -132,9 +132,10 @@ def disposal_list(ctx: typer.Context, state: Annotated[str | None, Opt(
                   as_json: Annotated[bool, Opt("--json")] = False) -> None:
     """Disposal proposals, newest first."""
     s = settings_of(ctx)
+    scope = principal_of(ctx).scope
     rt = open_runtime(s)
     with session_scope(rt.engine) as session:
-        for d, n in disposal.listing(session, state):
+        for d, n in disposal.listing(session, scope, state):
             row = {"id": d.id, "state": d.state, "originals": n, "proposer": d.proposer,
                    "proposed_at": d.proposed_at, "approver": d.approver, "reason": d.reason}
             if as_json:

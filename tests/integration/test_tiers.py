@@ -267,6 +267,11 @@ def test_every_officer_command_keeps_a_scoped_officer_inside_the_scope(
                          ["--department", UNDERWRITING, "--json"]],
         "clients import": [[str(tmp_path / "empty.csv")]],
         "paper import": [[str(tmp_path / "empty.csv")]],
+        "retention report": [["--json"], ["--csv"]],
+        "disposal propose": [["DA-2024-UW-00001", "--reason", "x"]],
+        "disposal run": [["1"]],
+        "disposal list": [["--json"]],
+        "disposal export": [["1"]],
     }
     officer = P("x", frozenset({Role.OFFICER}), permissions(frozenset({Role.OFFICER})),
                 "local", EVERYTHING)
