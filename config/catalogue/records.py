@@ -81,4 +81,29 @@ TEXT: dict[str, Entry] = {
         "en": "Removed the original of document {doc} and its recovery record ({versions} "
               "object versions); audited.",
     },
+    # the disposal queue (web)
+    "ui_disposal": {"zh": "档案销毁", "en": "Disposal"},
+    "ui_disposal_howto": {
+        "zh": "档案员用 papervault disposal propose 提出已过保管期限的档号；审计员（另一人）在此批准或驳回；"
+              "批准后用 papervault disposal run 执行销毁。",
+        "en": "Officers propose expired records with papervault disposal propose; an auditor (a "
+              "different person) approves or rejects here; papervault disposal run then "
+              "destroys them."},
+    "ui_disposal_empty": {"zh": "没有销毁申请。", "en": "No disposal proposals."},
+    "ui_disposal_state_proposed": {"zh": "待批准", "en": "Awaiting approval"},
+    "ui_disposal_state_approved": {"zh": "已批准", "en": "Approved"},
+    "ui_disposal_state_rejected": {"zh": "已驳回", "en": "Rejected"},
+    "ui_disposal_state_done": {"zh": "已销毁", "en": "Destroyed"},
+    "ui_disposal_state_removed": {"zh": "误扫已删除", "en": "Mis-scan removed"},
+    "ui_disposal_proposed_by": {"zh": "{who} 于 {at} 提出", "en": "Proposed by {who} at {at}"},
+    "ui_disposal_decided_by": {"zh": "审批人 {who}", "en": "Decided by {who}"},
+    "ui_disposal_reason": {"zh": "原因", "en": "Reason"},
+    "ui_disposal_title": {"zh": "题名", "en": "Title"},
+    "ui_disposal_client": {"zh": "客户编号", "en": "Client"},
+    "ui_disposal_until": {"zh": "保管至", "en": "Kept until"},
+    "ui_disposal_csv": {"zh": "销毁清册（CSV）", "en": "Destruction list (CSV)"},
+    "ui_disposal_approve": {"zh": "批准销毁", "en": "Approve"},
+    "ui_disposal_reject": {"zh": "驳回", "en": "Reject"},
+    "ui_disposal_reject_reason": {"zh": "驳回原因", "en": "Reason for rejecting"},
+    "flash_disposal_decided": {"zh": "销毁申请 {id}：{state}", "en": "Disposal {id}: {state}"},
 }

@@ -127,6 +127,10 @@ ROUTES: dict[str, Rule] = {
     "GET /registers": Perm.PAPER_REGISTER,
     "POST /registers/preview": Perm.PAPER_REGISTER,
     "POST /registers/confirm": Perm.PAPER_REGISTER,
+    "GET /disposal": Perm.VIEW_METADATA,  # proposals within the caller's scope
+    "GET /disposal/{disposal_id}.csv": Perm.VIEW_METADATA,  # the 销毁清册
+    "POST /disposal/{disposal_id}/approve": Perm.APPROVE_DISPOSAL,
+    "POST /disposal/{disposal_id}/reject": Perm.APPROVE_DISPOSAL,
     "GET /audit": Perm.AUDIT_LOG,
     "GET /audit.csv": Perm.AUDIT_LOG,
     "GET /api/audit": Perm.AUDIT_LOG,

@@ -114,14 +114,14 @@ def check_lock(engine: Engine, store: ObjectStore, doc: Document,
         keep = retention.for_document(s, doc, defaults, lock.until(doc.ingested_at))
     wrong: list[str] = []
     for obj in (doc.object_name, record_name(doc.object_name)):
-        mode, until = store.retention_of(obj)
+        # The mode is not compared: a lock only grows, and an existing GOVERNANCE lock
+        # is not turned into COMPLIANCE behind the office's back.
+        until = store.retention_of(obj)[1]
         if keep.hold and not store.legal_hold_of(obj):
             wrong.append(f"{obj}: no legal hold (永久)")
         elif keep.until is not None and (until is None or until + SLACK < keep.until):
             wrong.append(f"{obj}: locked until {until.date() if until else 'never'}, "
                          f"needs {keep.until.date()}")
-        elif mode is not None and mode != lock.mode:
-            wrong.append(f"{obj}: {mode} lock, the setting says {lock.mode}")
     if not wrong:
         return None
     store.retain(doc.object_name, None if keep.hold else keep.until)

@@ -135,7 +135,8 @@ def _load(session: Session, disposal_id: int, scope: Scope) -> tuple[Disposal,
 
 
 def decide(session: Session, key: bytes, disposal_id: int, approve: bool, actor: str,
-           scope: Scope, reason: str = "", now: datetime | None = None) -> Disposal:
+           scope: Scope, reason: str = "", now: datetime | None = None,
+           origin: str | None = None) -> Disposal:
     """An auditor approves or rejects (with a reason) a proposal someone else made."""
     d, _ = _load(session, disposal_id, scope)
     action = "approved" if approve else "rejected"
@@ -149,7 +150,7 @@ def decide(session: Session, key: bytes, disposal_id: int, approve: bool, actor:
     d.decision_reason = reason.strip()
     session.add(d)
     audit.record(session, key, actor, "disposal.approve" if approve else "disposal.reject",
-                 f"disposal:{disposal_id}", {"reason": d.decision_reason})
+                 f"disposal:{disposal_id}", {"reason": d.decision_reason}, origin)
     return d
 
 

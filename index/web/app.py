@@ -45,6 +45,7 @@ from papervault.index.web.routes import (
     audit,
     auth,
     coverage,
+    disposal,
     intake,
     ops,
     qa,
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (auth.router, api.router, api.schema, search.router, status.router,
                    status.api, intake.router, review.router, coverage.router, qa.router,
+                   disposal.router,
                    audit.router, audit.api, registers.router, admin.router, ops.router):
         app.include_router(router)
     if settings.web.metrics:

@@ -98,7 +98,7 @@ def audit_rows(s: Settings) -> list[AuditEntry]:
 def concrete(path: str) -> str:
     return (path.replace("{doc_id}", "999999").replace("{page_no}", "1")
             .replace("{client_id}", "KH-2024-000001").replace("{token_id}", "999999")
-            .replace("{username}", "nobody"))
+            .replace("{username}", "nobody").replace("{disposal_id}", "999999"))
 
 
 def test_every_route_has_a_rule_and_every_role_gets_exactly_what_the_matrix_allows(

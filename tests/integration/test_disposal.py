@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -28,6 +30,7 @@ from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import AuditEntry, Document, Page
 from papervault.index.registers import disposal
 from papervault.index.registers.disposal import DisposalRefused
+from papervault.index.web.app import create_app
 from papervault.ingest.cli import app
 from papervault.ingest.doctor import run_checks
 from papervault.ingest.pipeline import Stored, capture
@@ -149,8 +152,18 @@ def test_verify_report_and_disposal_end_to_end(office: Office) -> None:
     with session_scope(o.rt.engine) as db, pytest.raises(DisposalRefused) as same:
         disposal.decide(db, b"k" * 32, d.id, True, "li.officer", EVERYTHING)
     assert same.value.key == "disposal_same_person"
-    code, output, _ = o.run("auditor", "disposal", "approve", str(d.id))
-    assert code == 0, output
+    # The auditor's queue on the web (the local user here: not the proposer) approves it.
+    with TestClient(create_app(o.rt.settings)) as web:
+        page = web.get("/disposal")
+        assert page.status_code == 200 and "DA-2010-LP-00001" in page.text
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        r = web.post(f"/disposal/{d.id}/approve", data={"csrf": token.group(1)},
+                     follow_redirects=False)
+        assert r.status_code == 303, r.text[:300]
+        assert f'id="disposal-{d.id}-state">已批准' in web.get("/disposal").text
+    code, _, exc = o.run("auditor", "disposal", "approve", str(d.id))
+    assert isinstance(exc, DisposalRefused) and exc.key == "disposal_state"
     # A lock raised on the server since (by hand, or a 保管期限 raised) stops the run.
     relocked = datetime.now(UTC) + timedelta(seconds=LOCK_SECONDS)
     store.retain(old.object_name, relocked)
@@ -180,6 +193,9 @@ def test_verify_report_and_disposal_end_to_end(office: Office) -> None:
     actions = _actions(o)
     assert [a for a in actions if a.startswith("disposal.")] == [
         "disposal.propose", "disposal.approve", "disposal.destroy", "disposal.run"]
+    with TestClient(create_app(o.rt.settings)) as web:
+        listed = web.get(f"/disposal/{d.id}.csv")
+    assert listed.status_code == 200 and old.sha256 in listed.text
 
 
 def test_an_administrator_removes_a_mis_scan_under_governance_with_a_reason(
