@@ -185,7 +185,7 @@ def test_verify_report_and_disposal_end_to_end(office: Office) -> None:
     (line,) = list(csv.DictReader(io.StringIO(out_csv.read_text(encoding="utf-8-sig"))))
     assert (line["档号"], line["题名"], line["客户编号"], line["SHA-256"], line["提出人"],
             line["批准人"]) == ("DA-2010-LP-00001", "投保单", "KH-2010-000001", old.sha256,
-                               "li.officer", "sun.audit")
+                               "li.officer", o.rt.settings.actor)  # the web's local user
     assert line["保管至"] and line["销毁时间"]
     # The others are untouched.
     assert _versions(store.client, store.bucket, kept.object_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,11 @@ def test_the_contract_end_column_is_read_from_the_register() -> None:
     with pytest.raises(RegisterRejected) as bad:
         parse_paper_rows([(2, {"档号": "DA-4", "合同终止日期": "2021-02-30"})])
     assert "合同终止日期" in str(bad.value.errors[0])
+
+
+def test_a_new_instance_keeps_originals_under_governance_object_lock(tmp_path: Path) -> None:
+    from papervault.ingest.instance import init_instance
+
+    s = load_settings(init_instance(tmp_path / "inst"))
+    assert (s.s3.object_lock, s.retention.short_term_years, s.retention.long_term_years) \
+        == ("GOVERNANCE", 5, 10)

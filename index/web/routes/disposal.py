@@ -25,7 +25,7 @@ def disposal_page(request: Request) -> HTMLResponse:
         rows = []
         for d, _ in disposal.listing(s, scope)[:100]:
             items = list(s.exec(disposal.items_of(d.id or 0)))
-            rows.append({"d": d, "items": items})
+            rows.append({"d": d, "lines": items})
     return render(request, "disposal.html", {"rows": rows})
 
 
