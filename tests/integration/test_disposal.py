@@ -249,3 +249,17 @@ def test_doctor_names_the_fix_for_an_existing_bucket_made_without_object_lock(
         assert not check.warn and "GOVERNANCE" in check.detail
     finally:
         _drop_locked(new_store.client, bucket)
+
+
+def test_under_compliance_nobody_removes_an_original_before_its_date(
+        instance: Callable[..., Settings]) -> None:
+    bucket = "d-" + uuid.uuid4().hex[:12]
+    s = instance(s3={"bucket": bucket, "object_lock": "COMPLIANCE"})
+    rt = open_runtime(s)
+    rt.store.ensure_bucket()  # nothing is stored: a COMPLIANCE object could not be cleaned up
+    try:
+        with pytest.raises(DisposalRefused) as refused:
+            disposal.remove(rt.engine, rt.store, b"k" * 32, 1, "误扫", "wang.admin")
+        assert refused.value.key == "remove_compliance"
+    finally:
+        _drop_locked(rt.store.client, bucket)
