@@ -97,9 +97,14 @@ def for_document(session: Session, doc: Document, defaults: Defaults,
     type), and never less than the lock it was stored under (``lock_default``)."""
     rec = session.get(PaperRecord, doc.record_no) if doc.record_no else None
     kind = doc.doc_type
+    if rec is None and lock_default is not None:
+        # Not linked to a record: its term is unknown, and it may be a mis-scan (removable
+        # under GOVERNANCE, under COMPLIANCE not before the date): the lock it was stored
+        # under stands until a link names its record.
+        return Retain(lock_default, False, "not linked to a paper record: its first lock")
     if rec is not None:
         got = retain_until(rec.retention, rec.year, rec.contract_end, kind, defaults)
-    else:  # not linked yet: the default for its type, from the day it was scanned
+    else:  # no lock to go by: the default for its type, from the day it was scanned
         got = retain_until(None, None, None, kind, defaults, today=doc.ingested_at.date())
     if got.until is not None and lock_default is not None and lock_default > got.until:
         return Retain(lock_default, False, got.why + "; the lock it was stored under is later")

@@ -82,3 +82,20 @@ def test_a_new_instance_keeps_originals_under_governance_object_lock(tmp_path: P
     s = load_settings(init_instance(tmp_path / "inst"))
     assert (s.s3.object_lock, s.retention.short_term_years, s.retention.long_term_years) \
         == ("GOVERNANCE", 5, 10)
+
+
+def test_an_unlinked_original_keeps_the_lock_it_was_stored_under() -> None:
+    """Its record (and so its term) is unknown and it may be a mis-scan: no 10-year default
+    is put on it until a link names its record."""
+    from papervault.index.catalog.models import Document
+    from papervault.index.registers.retention import for_document
+
+    at = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    doc = Document(sha256="0" * 64, size=1, original_name="x.pdf", media_type="pdf",
+                   object_name="o/00/x", object_size=1, wrapped_key=b"k", key_id="1",
+                   ingested_at=at)
+    first = datetime(2031, 1, 4, 9, 30, tzinfo=UTC)
+    got = for_document(None, doc, Defaults(), first)  # type: ignore[arg-type]  # no record
+    assert (got.until, got.hold) == (first, False) and "not linked" in got.why
+    assert for_document(None, doc, Defaults()).until == datetime(  # type: ignore[arg-type]
+        2036, 1, 5, tzinfo=UTC)
