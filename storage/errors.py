@@ -36,3 +36,11 @@ class DiskFull(TransientError):
     """The staging area ran out of space: the source stays, processing resumes later."""
 
     key = "disk_full"
+
+
+class DeletionRefused(PapervaultError):
+    """The S3 server refused to delete a stored version: it is still under retention or a
+    legal hold (Object Lock doing its job, not an outage)."""
+
+    exit_code = 4
+    key = "deletion_refused"

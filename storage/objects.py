@@ -32,7 +32,12 @@ from minio.versioningconfig import VersioningConfig
 from papervault.config.errors import ConfigError
 from papervault.storage import crypto, records
 from papervault.storage.crypto import MasterKey, WrappedKey
-from papervault.storage.errors import DiskFull, IntegrityError, StorageUnavailable
+from papervault.storage.errors import (
+    DeletionRefused,
+    DiskFull,
+    IntegrityError,
+    StorageUnavailable,
+)
 
 CHUNK = 1024 * 1024
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
@@ -387,7 +392,7 @@ class ObjectStore:
         disposal after retain-until, or an administrator's mis-scan removal). The server
         refuses a version still under COMPLIANCE, under a legal hold, or under GOVERNANCE
         without ``bypass_governance``: nothing here lifts a hold. Returns the versions
-        deleted; raises :class:`StorageUnavailable` naming what was refused."""
+        deleted; raises :class:`DeletionRefused` naming what was refused."""
         from minio.deleteobjects import DeleteObject
 
         try:
@@ -403,9 +408,7 @@ class ObjectStore:
                     bucket_name=self.bucket, delete_object_list=versions,
                     bypass_governance_mode=bypass_governance))
                 if errors:
-                    raise StorageUnavailable(detail=(
-                        f"{obj}: the S3 server refused the deletion ({errors[0].code}): "
-                        "still under retention or a legal hold"))
+                    raise DeletionRefused(name=obj, code=str(errors[0].code))
                 gone += len(versions)
             return gone
         except _TRANSIENT as e:

@@ -16,6 +16,11 @@ TEXT: dict[str, Entry] = {
         "en": "Object Locks not checked: the bucket has no Object Lock (or s3.object_lock is "
               "\"off\"); see papervault doctor.",
     },
+    "deletion_refused": {
+        "zh": "对象存储拒绝删除 {name}（{code}）：仍在保管期限内或处于法律保留。",
+        "en": "The object storage refused to delete {name} ({code}): still under retention or "
+              "a legal hold.",
+    },
     "disposal_refused": {
         "zh": "不能销毁：{detail}",
         "en": "Cannot dispose: {detail}",

@@ -36,7 +36,7 @@ from papervault.ingest.doctor import run_checks
 from papervault.ingest.pipeline import Stored, capture
 from papervault.ingest.runtime import Runtime, open_runtime
 from papervault.storage import records
-from papervault.storage.errors import StorageUnavailable
+from papervault.storage.errors import DeletionRefused
 from tests.conftest import wait_until, write_config
 from tests.factories import form_lines, write_form
 from tests.integration.test_worm import _drop_locked, _versions
@@ -134,7 +134,7 @@ def test_verify_report_and_disposal_end_to_end(office: Office) -> None:
         code, _, exc = o.run("officer", "disposal", "propose", no, "--reason", "到期销毁")
         assert isinstance(exc, DisposalRefused) and exc.key == key and exc.exit_code == 2
     # A locked original (and its recovery record): the server refuses the deletion.
-    with pytest.raises(StorageUnavailable):
+    with pytest.raises(DeletionRefused):
         store.destroy(kept.object_name)
     for name in (kept.object_name, records.record_name(kept.object_name)):
         assert _versions(store.client, store.bucket, name)
