@@ -127,6 +127,12 @@ def test_verify_report_and_disposal_end_to_end(office: Office) -> None:
                                               "DA-2010-LP-00003"]
     assert [r["lock_ok"] for r in rows] == [True, True, True]
     assert rows[1]["retain_until"] == "2054-12-31" and rows[2]["legal_hold"]
+    report_csv = o.cfg["officer"].parent / "expiry.csv"
+    code, output, _ = o.run("officer", "retention", "report", "--csv", "-o", str(report_csv))
+    assert code == 0, output
+    lines = list(csv.reader(io.StringIO(report_csv.read_text(encoding="utf-8-sig"))))
+    assert lines[0][1:3] == ["档号", "题名"] and [ln[1] for ln in lines[1:]] == [
+        r["record_no"] for r in rows]
 
     # Not expired, or permanent: refused before anything is proposed.
     for no, key in (("DA-2024-LP-00002", "disposal_not_expired"),
