@@ -154,8 +154,9 @@ class Capturer:
             if isinstance(outcome, Stored | Duplicate):
                 # One line per file in the server log (B16); the other outcomes are logged
                 # with their reason where they are decided (pipeline._record).
-                log.info("%s %s → document %s", outcome.outcome, outcome.path,
-                         outcome.document_id)
+                log.info("%s %s → document %s", outcome.outcome,
+                         path.relative_to(self.cfg.inbox) if path.is_relative_to(self.cfg.inbox)
+                         else outcome.path, outcome.document_id)
             self.counts[outcome.outcome] = self.counts.get(outcome.outcome, 0) + 1
             if isinstance(outcome, Retry):
                 self._schedule(path, outcome.reason)
