@@ -5,6 +5,8 @@ from __future__ import annotations
 from papervault.config.catalogue.types import Entry
 
 TEXT: dict[str, Entry] = {
+    "ui_reg_row_error": {"zh": "第 {line} 行，“{column}”列：{reason}",
+                         "en": "Line {line}, column {column}: {reason}"},
     # Column headings of the CSV exports downloaded from the web pages (B13: the UI's
     # language; the command line and scripts keep the stable column names).
     "ui_csv_cov_record_no": {"zh": "档号", "en": "Record no."},
