@@ -26,7 +26,7 @@ from papervault.config.settings import Settings
 from papervault.index.accounts import users
 from papervault.index.accounts.access import Role
 from papervault.index.catalog.db import make_engine
-from papervault.index.catalog.models import PaperRecord
+from papervault.index.catalog.models import Document, PaperRecord
 from papervault.index.coverage import qa
 from papervault.index.registers.tables import import_paper_records
 from tests.e2e.browser import check_page, chromium, free_port, new_page, serve, sign_in
@@ -46,7 +46,7 @@ SKIP = re.compile(r"\.(csv|pdf|jpg|jpeg|png|tif|tiff|xlsx|json)$|/original$|/sea
 def _seed(s: Settings, folder: Path) -> None:
     from papervault.ingest.service import ingest_paths
 
-    ingest_pair(s, folder)
+    linked, _held = ingest_pair(s, folder)
     broken = folder / "损坏的扫描件_第二批_理赔部_2024年12月.pdf"
     broken.write_bytes(b"%PDF-1.4\n1 0 obj<<>>\nthis is not a PDF at all")
     with Progress(disable=True) as p:
@@ -70,6 +70,11 @@ def _seed(s: Settings, folder: Path) -> None:
         users.set_scope(db, "a-very-long-login-name-for-the-claims-department",
                         ["理赔部", "核保部", "个人业务部"], None, s.access)
         qa.draw(db, fraction=0.5, seed=1)
+        # Two documents waiting in the review queue: its bulk-link form shows.
+        doc = db.get(Document, linked)
+        assert doc is not None
+        doc.link_state = "unlinked"
+        db.add(doc)
         db.commit()
     engine.dispose()
     for name in ROLES:
