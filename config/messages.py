@@ -392,10 +392,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
     "ui_other_language": {"zh": "English", "en": "中文"},
     "ui_error": {"zh": "出错了", "en": "Something went wrong"},
     "ui_not_ocr_yet": {"zh": "尚未完成文字识别。", "en": "OCR has not finished yet."},
-    "ui_link_pending": {"zh": "待识别", "en": "pending"},
-    "ui_link_linked": {"zh": "已关联", "en": "linked"},
-    "ui_link_unlinked": {"zh": "未关联", "en": "unlinked"},
-    "ui_link_ambiguous": {"zh": "待核实", "en": "ambiguous"},
+    "ui_link_pending": {"zh": "待识别", "en": "Waiting for OCR"},
+    "ui_link_linked": {"zh": "已关联", "en": "Linked"},
+    "ui_link_unlinked": {"zh": "未关联", "en": "Not linked"},
+    "ui_link_ambiguous": {"zh": "待核实", "en": "Needs review"},
     "ui_policies": {"zh": "保单号", "en": "Policies"},
     # -- paper register, verification, coverage and spot checks (issue 4) ---------------
     "register_rejected": {
