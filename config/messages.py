@@ -25,11 +25,13 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "en": "The PDF is password-protected: remove the password and drop it again.",
     },
     "pdf_damaged": {
-        "zh": "PDF 文件已损坏，无法打开（{detail}）：请重新扫描或重新导出。",
+        # The detail is qpdf's English: for the administrator's log and the English text
+        # only; a clerk's Chinese sentence stays in one language (B13).
+        "zh": "PDF 文件已损坏，无法打开：请重新扫描或重新导出。",
         "en": "The PDF is damaged and cannot be opened ({detail}): scan or export it again.",
     },
     "image_damaged": {
-        "zh": "图像文件已损坏，无法读取（{detail}）：请重新扫描。",
+        "zh": "图像文件已损坏，无法读取：请重新扫描。",
         "en": "The image is damaged and cannot be read ({detail}): scan it again.",
     },
     "too_many_pages": {
