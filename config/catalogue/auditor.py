@@ -119,6 +119,12 @@ TEXT: dict[str, Entry] = {
 
 # Readable names of audit actions (the code stays in the CSV and the API).
 ACTIONS: dict[str, tuple[str, str]] = {
+    "access.filtered": ("访问范围外的内容", "Asked for something out of scope"),
+    "document.classify": ("修改文档分类", "Classified a document"),
+    "intake.upload": ("网页上传扫描件", "Uploaded a scan"),
+    "link": ("人工关联", "Linked by hand"),
+    "review.view": ("查看待关联文档", "Viewed the review queue"),
+    "user.scope": ("设置部门与密级", "Set departments and clearance"),
     "access.denied": ("拒绝访问", "Access denied"),
     "audit.export": ("导出审计日志", "Exported the audit trail"),
     "audit.verify": ("校验审计链", "Verified the audit chain"),
