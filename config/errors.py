@@ -70,12 +70,47 @@ class LinkMismatch(BadInput):
     key = "link_mismatch"
 
 
+# What ``NotFound(what=...)`` names, in Chinese: the raise sites say "document 9999" (plain
+# values, so the error pickles and the log reads in English), and a zh page must not show
+# "找不到：document 9999" (walkthrough B13). Most specific first.
+_THINGS_ZH = (
+    (r"page (\S+) of document (\S+)", "文档 {1} 的第 {0} 页"),
+    (r"searchable PDF of document (\S+) \(OCR not finished\)",
+     "文档 {0} 的可检索 PDF（识别尚未完成）"),
+    (r"spot check of document (\S+)", "文档 {0} 的抽检记录"),
+    (r"page (\S+)", "第 {0} 页"),
+    (r"paper record (.+)", "纸质档案 {0}"),
+    (r"document (.+)", "文档 {0}"),
+    (r"client (.+)", "客户 {0}"),
+    (r"user (.+)", "用户 {0}"),
+    (r"token (.+)", "令牌 {0}"),
+)
+
+
+def _what_zh(what: str) -> str:
+    """``what`` with its English nouns in Chinese ("page 2 of document 5" → "文档 5 的第 2 页")."""
+    import re
+
+    for pattern, zh in _THINGS_ZH:
+        m = re.fullmatch(pattern, what)
+        if m:
+            return zh.format(*m.groups())
+    return what
+
+
 class NotFound(PapervaultError):
     """The thing asked for does not exist."""
 
     exit_code = 3
     http_status = 404
     key = "not_found"
+
+    def message(self, lang: Lang = "zh") -> str:
+        """As the root's, with the thing named in ``lang`` (B13: one language per page)."""
+        what = self.params.get("what")
+        if lang == "zh" and self.key == "not_found" and isinstance(what, str):
+            return text(self.key, lang, **{**self.params, "what": _what_zh(what)})
+        return super().message(lang)
 
 
 class TransientError(PapervaultError):

@@ -25,11 +25,13 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "en": "The PDF is password-protected: remove the password and drop it again.",
     },
     "pdf_damaged": {
-        "zh": "PDF 文件已损坏，无法打开（{detail}）：请重新扫描或重新导出。",
+        # The detail is qpdf's English: for the administrator's log and the English text
+        # only; a clerk's Chinese sentence stays in one language (B13).
+        "zh": "PDF 文件已损坏，无法打开：请重新扫描或重新导出。",
         "en": "The PDF is damaged and cannot be opened ({detail}): scan or export it again.",
     },
     "image_damaged": {
-        "zh": "图像文件已损坏，无法读取（{detail}）：请重新扫描。",
+        "zh": "图像文件已损坏，无法读取：请重新扫描。",
         "en": "The image is damaged and cannot be read ({detail}): scan it again.",
     },
     "too_many_pages": {
@@ -392,10 +394,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
     "ui_other_language": {"zh": "English", "en": "中文"},
     "ui_error": {"zh": "出错了", "en": "Something went wrong"},
     "ui_not_ocr_yet": {"zh": "尚未完成文字识别。", "en": "OCR has not finished yet."},
-    "ui_link_pending": {"zh": "待识别", "en": "pending"},
-    "ui_link_linked": {"zh": "已关联", "en": "linked"},
-    "ui_link_unlinked": {"zh": "未关联", "en": "unlinked"},
-    "ui_link_ambiguous": {"zh": "待核实", "en": "ambiguous"},
+    "ui_link_pending": {"zh": "待识别", "en": "Waiting for OCR"},
+    "ui_link_linked": {"zh": "已关联", "en": "Linked"},
+    "ui_link_unlinked": {"zh": "未关联", "en": "Not linked"},
+    "ui_link_ambiguous": {"zh": "待核实", "en": "Needs review"},
     "ui_policies": {"zh": "保单号", "en": "Policies"},
     # -- paper register, verification, coverage and spot checks (issue 4) ---------------
     "register_rejected": {

@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from papervault.ingest.pipeline import CaptureContext, Outcome, Retry, capture
+from papervault.ingest.pipeline import (
+    CaptureContext,
+    Duplicate,
+    Outcome,
+    Retry,
+    Stored,
+    capture,
+)
 from papervault.ingest.stability import StabilityTracker
 from papervault.ingest.watcher import start_observer
 
@@ -144,6 +151,12 @@ class Capturer:
                 log.exception("capture of %s failed unexpectedly", path)
                 outcome = Retry(str(path), "internal error (details in the log)")
             tried += 1
+            if isinstance(outcome, Stored | Duplicate):
+                # One line per file in the server log (B16); the other outcomes are logged
+                # with their reason where they are decided (pipeline._record).
+                log.info("%s %s → document %s", outcome.outcome,
+                         path.relative_to(self.cfg.inbox) if path.is_relative_to(self.cfg.inbox)
+                         else outcome.path, outcome.document_id)
             self.counts[outcome.outcome] = self.counts.get(outcome.outcome, 0) + 1
             if isinstance(outcome, Retry):
                 self._schedule(path, outcome.reason)

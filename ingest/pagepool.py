@@ -42,6 +42,7 @@ from papervault.ingest.stages.ocr import PageResult, PageTask, failed_page, ocr_
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PAGE_NICENESS = 10  # added to the daemon's; see init_page_process
 _RUNNING = ".running"  # per-job folder of marks: which pages a process has started
 MAX_ROUNDS = 6  # pool breaks one job lives through before it is retried later
 
@@ -50,6 +51,10 @@ def init_page_process(tmpdir: str, daemon: int, memory_bytes: int) -> None:
     """Pool initializer: one tesseract thread, temp files in the private folder, bounded
     memory, and death with the parent (with the tools it started)."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    # Below the web UI and capture, which share the (often two) cores with a busy batch:
+    # a page waiting a moment longer is fine, a clerk's page that does not answer is not
+    # (walkthrough B17). tesseract and poppler inherit it.
+    os.nice(PAGE_NICENESS)
     tempfile.tempdir = tmpdir
     # Ctrl-C reaches the whole terminal's group: the daemon finishes the pages in hand.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -249,6 +249,8 @@ def run_up(s: Settings) -> None:
             t.start()
         log.info("papervault up: inbox %s%s", s.inbox,
                  f", S3 on {server.endpoint}" if server else "")
+        if web is not None:  # the address people type in (B16)
+            log.info("web UI: %s", web_address(s))
         with contextlib.suppress(KeyboardInterrupt):
             while not stop.is_set():
                 stop.wait(0.5)
@@ -259,6 +261,19 @@ def run_up(s: Settings) -> None:
             # Running on without the web UI looked healthy to nobody (M5).
             raise ConfigError("web_bind_failed", host=s.web.host, port=s.web.port)
         log.info("papervault stopped cleanly")
+
+
+def web_address(s: Settings) -> str:
+    """The address to open the web UI at, as people type it (every interface: this host's
+    name, which the office's PCs resolve; loopback otherwise)."""
+    import socket
+
+    host = s.web.host
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - a comparison, not a bind
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{s.web.port}/"
 
 
 def _start_web(s: Settings, stop: threading.Event,

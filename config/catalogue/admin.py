@@ -5,6 +5,12 @@ from __future__ import annotations
 from papervault.config.catalogue.types import Entry
 
 TEXT: dict[str, Entry] = {
+    # Refusals of the users commands and pages (B13: in one language each, no English detail).
+    "bad_clearance": {"zh": "密级“{clearance}”不存在：请选择 {levels} 之一。",
+                      "en": "Clearance “{clearance}” does not exist: choose one of {levels}."},
+    "bad_username": {"zh": "用户名须为 1–64 个字符，且不含空格。",
+                     "en": "A user name is 1–64 characters, without spaces."},
+    "no_roles": {"zh": "请至少选择一个角色（{roles}）。", "en": "Give at least one role ({roles})."},
     "ui_settings": {"zh": "设置", "en": "Settings"},
     "ui_ad_disabled": {"zh": "已停用", "en": "Disabled"},
     "ui_ad_enabled": {"zh": "已启用", "en": "Active"},

@@ -5,6 +5,28 @@ from __future__ import annotations
 from papervault.config.catalogue.types import Entry
 
 TEXT: dict[str, Entry] = {
+    "ui_reg_row_error": {"zh": "第 {line} 行，“{column}”列：{reason}",
+                         "en": "Line {line}, column {column}: {reason}"},
+    # Column headings of the CSV exports downloaded from the web pages (B13: the UI's
+    # language; the command line and scripts keep the stable column names).
+    "ui_csv_cov_record_no": {"zh": "档号", "en": "Record no."},
+    "ui_csv_cov_state": {"zh": "状态", "en": "State"},
+    "ui_csv_cov_reason": {"zh": "原因", "en": "Reason"},
+    "ui_csv_cov_client_id": {"zh": "客户号", "en": "Client ID"},
+    "ui_csv_cov_title": {"zh": "题名", "en": "Title"},
+    "ui_csv_cov_department": {"zh": "部门", "en": "Department"},
+    "ui_csv_cov_year": {"zh": "年度", "en": "Year"},
+    "ui_csv_cov_room": {"zh": "库房", "en": "Room"},
+    "ui_csv_cov_shelf": {"zh": "架号", "en": "Shelf"},
+    "ui_csv_cov_box": {"zh": "盒号", "en": "Box"},
+    "ui_csv_audit_id": {"zh": "序号", "en": "No."},
+    "ui_csv_audit_at_utc": {"zh": "时间（UTC）", "en": "Time (UTC)"},
+    "ui_csv_audit_actor": {"zh": "操作人", "en": "User"},
+    "ui_csv_audit_action": {"zh": "操作", "en": "Action"},
+    "ui_csv_audit_target": {"zh": "对象", "en": "Target"},
+    "ui_csv_audit_origin": {"zh": "来源", "en": "Origin"},
+    "ui_csv_audit_detail": {"zh": "详情", "en": "Detail"},
+    "ui_csv_audit_hash": {"zh": "哈希", "en": "Hash"},
     # coverage
     "ui_cov_chart": {"zh": "按部门和年度的覆盖情况", "en": "Coverage by department and year"},
     "ui_cov_chart_hint": {"zh": "点击色条，列出该部门、该年度的对应档案。",
@@ -97,6 +119,12 @@ TEXT: dict[str, Entry] = {
 
 # Readable names of audit actions (the code stays in the CSV and the API).
 ACTIONS: dict[str, tuple[str, str]] = {
+    "access.filtered": ("访问范围外的内容", "Asked for something out of scope"),
+    "document.classify": ("修改文档分类", "Classified a document"),
+    "intake.upload": ("网页上传扫描件", "Uploaded a scan"),
+    "link": ("人工关联", "Linked by hand"),
+    "review.view": ("查看待关联文档", "Viewed the review queue"),
+    "user.scope": ("设置部门与密级", "Set departments and clearance"),
     "access.denied": ("拒绝访问", "Access denied"),
     "audit.export": ("导出审计日志", "Exported the audit trail"),
     "audit.verify": ("校验审计链", "Verified the audit chain"),

@@ -104,6 +104,7 @@ ROUTES: dict[str, Rule] = {
     "GET /review": Perm.LINK,
     "GET /review/matches": Perm.LINK,  # search-as-you-type over the registers (htmx)
     "POST /review/{doc_id}/link": Perm.LINK,
+    "POST /review/bulk": Perm.LINK,  # several documents of one client linked at once
     # scanning staff
     "GET /status": Perm.STATUS,
     "GET /api/status": Perm.STATUS,

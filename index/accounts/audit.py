@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -183,14 +184,22 @@ def entry_dict(e: AuditEntry) -> dict[str, Any]:
             "target": e.target, "detail": json.loads(e.detail or "{}"), "origin": e.origin}
 
 
-def entries_csv(session: Session, flt: LogFilter, limit: int = 1_000_000) -> bytes:
-    """The matching entries as CSV (UTF-8 with BOM so spreadsheet programs show Chinese)."""
+CSV_COLUMNS = ("id", "at_utc", "actor", "action", "target", "origin", "detail", "hash")
+
+
+def entries_csv(session: Session, flt: LogFilter, limit: int = 1_000_000,
+                header: Sequence[str] = CSV_COLUMNS) -> bytes:
+    """The matching entries as CSV (UTF-8 with BOM so spreadsheet programs show Chinese).
+
+    ``header``: the first row, one label per ``CSV_COLUMNS`` entry (the web page's
+    language; the stable names by default)."""
     import csv
     import io
 
+    assert len(header) == len(CSV_COLUMNS)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["id", "at_utc", "actor", "action", "target", "origin", "detail", "hash"])
+    w.writerow(header)
     q = select(AuditEntry).where(*_where(session, flt)).order_by(col(AuditEntry.id))
     for e in session.exec(q.limit(limit)):
         w.writerow(csvcells.row([e.id, e.at.isoformat(), e.actor, e.action, e.target,

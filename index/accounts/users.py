@@ -104,7 +104,7 @@ def set_scope(session: Session, username: str, departments: list[str],
     user.departments = "\n".join(sorted({d.strip() for d in departments if d.strip()}))
     if clearance is not None:
         if clearance and clearance not in cfg.levels:
-            raise BadInput(detail=f"clearance {clearance!r}: one of {' '.join(cfg.levels)}")
+            raise BadInput("bad_clearance", clearance=clearance, levels=" ".join(cfg.levels))
         user.clearance = clearance or None
     session.add(user)
     return user
@@ -134,9 +134,9 @@ def add_user(session: Session, username: str, roles: frozenset[Role], by: str,
     """Create a user; returns it and its one-time password (to show once) if it has one."""
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise BadInput(detail="user name: 1–64 characters, no spaces")
+        raise BadInput("bad_username")
     if not roles:
-        raise BadInput(detail="give at least one role: " + ", ".join(r.value for r in Role))
+        raise BadInput("no_roles", roles=", ".join(r.value for r in Role))
     if session.exec(select(User).where(User.username == username)).first() is not None:
         raise BadInput("user_exists", user=username)
     password = new_password() if with_password else None
@@ -156,7 +156,7 @@ def _admins(session: Session) -> list[User]:
 def set_roles(session: Session, username: str, roles: frozenset[Role]) -> User:
     user = get_user(session, username)
     if not roles:
-        raise BadInput(detail="give at least one role")
+        raise BadInput("no_roles", roles=", ".join(r.value for r in Role))
     if Role.ADMIN in user_roles(user) and Role.ADMIN not in roles and len(_admins(session)) <= 1:
         raise Forbidden("last_admin")
     user.roles = roles_text(roles)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -315,11 +315,16 @@ CSV_COLUMNS = ("record_no", "state", "reason", "client_id", "title", "department
                "room", "shelf", "box")
 
 
-def flagged_csv(session: Session, flt: FlagFilter) -> bytes:
-    """Flagged records as CSV in UTF-8 with a BOM, so Excel shows the Chinese."""
+def flagged_csv(session: Session, flt: FlagFilter,
+                header: Sequence[str] = CSV_COLUMNS) -> bytes:
+    """Flagged records as CSV in UTF-8 with a BOM, so Excel shows the Chinese.
+
+    ``header``: the first row, one label per ``CSV_COLUMNS`` entry (the web page passes
+    them in its language; scripts get the stable column names)."""
+    assert len(header) == len(CSV_COLUMNS)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS)
+    w.writerow(header)
     for f in iter_flagged(session, flt):
         d = f.as_dict()
         w.writerow(csvcells.row("" if d[c] is None else d[c] for c in CSV_COLUMNS))

@@ -13,7 +13,8 @@ from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from papervault.config.errors import BadInput, NotSignedIn, PapervaultError
+from papervault.config.errors import BadInput, Forbidden, NotSignedIn, PapervaultError
+from papervault.config.messages import CATALOGUE
 from papervault.index.accounts.scope import Hidden
 from papervault.index.catalog.db import session_scope
 from papervault.index.web.deps import audit, engine_of, ui
@@ -64,8 +65,14 @@ async def on_error(request: Request, exc: PapervaultError) -> Response:
         return JSONResponse({"error": exc.key, "message": exc.message(u.lang)},
                             status_code=exc.http_status, headers=headers)
     title = u.t(f"ui_error_{exc.http_status}")
+    message = exc.message(u.lang)
+    if isinstance(exc, Forbidden) and exc.key == "forbidden":
+        # People read role names; the permission code is for the audit trail (B13).
+        roles = sorted(u.principal.roles) if u.principal else []
+        message = u.t("ui_error_403_text", roles=("、" if u.lang == "zh" else ", ").join(
+            u.t(f"ui_role_{r}") for r in roles) or "-")
     response = render(request, "error.html", {
-        "status": exc.http_status, "message": exc.message(u.lang),
+        "status": exc.http_status, "message": message,
         "heading": title if not title.startswith("ui_error_") else u.t("ui_error"),
     }, status_code=exc.http_status)
     response.headers.update(headers)
@@ -103,8 +110,10 @@ async def _on_invalid(request: Request, exc: RequestValidationError) -> Response
                              "detail": [{"loc": list(e.get("loc", ())), "msg": e.get("msg")}
                                         for e in exc.errors()]},
                             status_code=422)
+    labels = sorted({u.t(f"ui_field_{f}") if f"ui_field_{f}" in CATALOGUE
+                     else u.t("ui_field_other") for f in fields})
     return render(request, "error.html", {
         "status": 422, "heading": u.t("ui_error_422"),
-        "message": u.t("ui_error_422_text", fields="、".join(fields) if u.lang == "zh"
-                       else ", ".join(fields)),
+        "message": u.t("ui_error_422_text", fields="、".join(labels) if u.lang == "zh"
+                       else ", ".join(labels)),
     }, status_code=422)

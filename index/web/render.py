@@ -29,6 +29,18 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
+def one_language(value: str, lang: str) -> str:
+    """The ``lang`` half of an "English / 中文" pair (how the register checks word their
+    reasons for the command line), so a page shows one language (B13)."""
+    en, sep, zh = str(value).rpartition(" / ")
+    if not sep:
+        return str(value)
+    return zh if lang == "zh" else en
+
+
+templates.env.filters["one_language"] = one_language
+
+
 def _local_time(value: datetime | str | None, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None or value == "":
         return ""

@@ -28,7 +28,14 @@ from papervault.ingest.cli.context import (
 from papervault.ingest.instance import init_instance
 from papervault.ingest.permissions import secure_instance
 from papervault.ingest.runtime import local_s3, open_runtime
-from papervault.ingest.service import gather_status, ingest_paths, run_up, run_watch, run_worker
+from papervault.ingest.service import (
+    gather_status,
+    ingest_paths,
+    run_up,
+    run_watch,
+    run_worker,
+    web_address,
+)
 
 app = typer.Typer()
 
@@ -160,6 +167,7 @@ def serve(ctx: typer.Context) -> None:
     check_loopback(s)
     with local_s3(s):
         open_runtime(s).engine.dispose()  # schema upgraded before the first request
+        err.print(f"web UI: {web_address(s)}")  # uvicorn at log level warning says nothing
         uvicorn.run(create_app(s), host=s.web.host, port=s.web.port, log_level="warning",
                     **s.web.uvicorn_options())  # type: ignore[arg-type]
 

@@ -7,6 +7,7 @@ without following links (:mod:`papervault.ingest.inbox`).
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -107,7 +108,10 @@ def _pdf_pages(f: BinaryIO, limits: Limits) -> int:
         raise Rejected("pdf_encrypted") from e
     except pikepdf.PikepdfError as e:  # PdfError and qpdf runtime errors alike
         lines = str(e).splitlines() or ["PDF"]
-        raise Rejected("pdf_damaged", detail=lines[0][:120]) from e
+        # qpdf names its input first; opened from a descriptor that is a Python repr
+        # ("stream <_io.BufferedReader name=24>: …"), which tells a person nothing.
+        detail = re.sub(r"^stream <[^>]*>:\s*", "", lines[0])
+        raise Rejected("pdf_damaged", detail=detail[:120]) from e
     except (ValueError, TypeError, IndexError) as e:
         # A clerk reads this: the file kind, never a Python exception's name.
         raise Rejected("pdf_damaged", detail="PDF") from e

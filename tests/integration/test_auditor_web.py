@@ -141,7 +141,7 @@ def test_registers_uploaded_with_a_preview_first(instance: Callable[..., Setting
         r = web.post("/registers/preview", data={"kind": "paper", "csrf": token},
                      files={"file": ("纸质档案.csv", bad, "text/csv")})
         assert r.status_code == 422
-        assert "line 3, column 档号" in r.text and "line 4, column 档号" in r.text
+        assert "第 3 行，“档号”列" in r.text and "第 4 行，“档号”列" in r.text
         assert 'id="reg-confirm"' not in r.text
         with Session(web.app.state.engine) as db:  # type: ignore[attr-defined]
             assert db.exec(select(PaperRecord)).all() == []
@@ -173,7 +173,7 @@ def test_registers_uploaded_with_a_preview_first(instance: Callable[..., Setting
         clients = "client_id,name\nKH-2024-000009,李娜\n,无编号\n".encode()
         r = web.post("/registers/preview", data={"kind": "clients", "csrf": token},
                      files={"file": ("clients.csv", clients, "text/csv")})
-        assert r.status_code == 422 and "line 3, column client_id" in r.text
+        assert r.status_code == 422 and "第 3 行，“client_id”列：客户编号为空" in r.text
         r = web.post("/registers/preview", data={"kind": "clients", "csrf": token},
                      files={"file": ("clients.csv", clients.split(b"\n,")[0], "text/csv")})
         staged = re.search(r'name="token" value="([^"]+)"', r.text)
@@ -186,3 +186,63 @@ def test_registers_uploaded_with_a_preview_first(instance: Callable[..., Setting
         r = web.post("/registers/preview", data={"kind": "paper", "csrf": token},
                      files={"file": ("notes.txt", b"x", "text/plain")})
         assert r.status_code == 400
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    """A register as the office's spreadsheet program saves it (openpyxl writes real XLSX)."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "纸质档案"
+    for row in rows:
+        sheet.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_an_xlsx_register_is_previewed_with_its_line_errors_then_confirmed(
+    instance: Callable[..., Settings],
+) -> None:
+    s = instance(link={"record_patterns": [r"DA-\d{4}-[A-Z]{2,4}-\d{4,6}"]})
+    head = ["档号", "客户编号", "年度", "部门", "题名"]
+    bad = _xlsx([head, ["DA-2024-LP-000001", "KH-2024-000001", 2024, "理赔部", "车险理赔卷"],
+                 ["DA-2016-AB-1", None, 2016, "理赔部", "格式不对"],
+                 ["DA-2024-LP-000003", None, "二〇二四", "核保部", "年度不是数字"]])
+    good = _xlsx([head, ["DA-2024-LP-000001", "KH-2024-000001", 2024, "理赔部", "车险理赔卷"],
+                  ["DA-2024-LP-000002", None, 2024, "核保部", "核保卷"]])
+    with TestClient(create_app(s)) as web:
+        token = _csrf(web, "/registers")
+        r = web.post("/registers/preview", data={"kind": "paper", "csrf": token},
+                     files={"file": ("纸质档案.xlsx", bad, XLSX)})
+        assert r.status_code == 422, r.text
+        assert "第 3 行，“档号”列：档号格式不符" in r.text
+        assert "第 4 行，“年度”列：年度无效" in r.text
+        assert "does not match" not in r.text
+        assert 'id="reg-confirm"' not in r.text
+        with Session(web.app.state.engine) as db:  # type: ignore[attr-defined]
+            assert db.exec(select(PaperRecord)).all() == []
+        assert list(upload.staging_dir(s).iterdir()) == []
+
+        r = web.post("/registers/preview", data={"kind": "paper", "csrf": token},
+                     files={"file": ("纸质档案.xlsx", good, XLSX)})
+        assert r.status_code == 200 and "共 2 行" in r.text
+        assert "车险理赔卷" in r.text and "核保卷" in r.text
+        staged = re.search(r'name="token" value="([^"]+)"', r.text)
+        assert staged is not None
+        with Session(web.app.state.engine) as db:  # type: ignore[attr-defined]
+            assert db.exec(select(PaperRecord)).all() == []  # the preview wrote nothing
+        r = web.post("/registers/confirm", data={"token": staged.group(1), "action": "confirm",
+                                                 "csrf": token})
+        assert "新增 2 条，更新 0 条" in r.text
+        with Session(web.app.state.engine) as db:  # type: ignore[attr-defined]
+            rec = db.get(PaperRecord, "DA-2024-LP-000001")
+            assert rec is not None and rec.client_id == "KH-2024-000001" and rec.year == 2024
+            assert rec.title == "车险理赔卷"

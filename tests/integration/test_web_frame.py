@@ -26,7 +26,7 @@ def test_unknown_routes_and_bad_values_get_a_page_in_the_ui_language(
     english = web.get("/no/such/page?lang=en")
     assert "Page not found" in english.text and "页面不存在" not in english.text
     bad = web.get("/documents/not-a-number?lang=zh")
-    assert bad.status_code == 422 and "输入有误" in bad.text and "doc_id" in bad.text
+    assert bad.status_code == 422 and "输入有误" in bad.text and "文档编号" in bad.text
     wrong = web.post("/status")
     assert wrong.status_code == 405 and "不支持的操作" in wrong.text
     # The API keeps answering JSON, with the same statuses.

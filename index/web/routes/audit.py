@@ -109,7 +109,8 @@ def audit_verify(request: Request) -> Response:
 def audit_csv(request: Request) -> Response:
     flt = _log_filter(request)
     with session_scope(request.app.state.engine) as session:
-        data = trail.entries_csv(session, flt)
+        header = [ui(request).t(f"ui_csv_audit_{c}") for c in trail.CSV_COLUMNS]
+        data = trail.entries_csv(session, flt, header=header)
         audit(request, session, "audit.export", "audit", flt.params())
     return Response(data, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="audit-trail.csv"'})

@@ -102,7 +102,8 @@ def flagged_csv(request: Request) -> Response:
     flt = _filter(request)
     with session_scope(request.app.state.engine) as s:
         coverage.refresh(s)
-        data = coverage.flagged_csv(s, flt)
+        header = [ui(request).t(f"ui_csv_cov_{c}") for c in coverage.CSV_COLUMNS]
+        data = coverage.flagged_csv(s, flt, header)
         _audit(request, s, "coverage.export", {"filter": _query(flt)})
     return Response(data, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="flagged-records.csv"'})

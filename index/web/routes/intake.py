@@ -9,6 +9,8 @@ from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from papervault.index.catalog.db import session_scope
@@ -51,6 +53,11 @@ def intake_list(request: Request, settings: SettingsDep, engine: EngineDep,
     return render(request, "_intake_list.html", _rows(settings, engine, principal))
 
 
+def _audit_upload(request: Request, engine: Engine, path: str, size: int, sha256: str) -> None:
+    with session_scope(engine) as session:
+        audit(request, session, "intake.upload", f"inbox:{path}", {"size": size, "sha256": sha256})
+
+
 @router.post("/intake/upload")
 async def upload(request: Request, settings: SettingsDep, engine: EngineDep,
                  principal: PrincipalDep) -> JSONResponse:
@@ -69,8 +76,9 @@ async def upload(request: Request, settings: SettingsDep, engine: EngineDep,
     except (ValueError, ClientDisconnect):
         failed = UploadRefused("upload_failed")
         return JSONResponse({"ok": False, "error": failed.message(lang)}, status_code=400)
-    with session_scope(engine) as session:
-        audit(request, session, "intake.upload", f"inbox:{saved.path}",
-              {"size": saved.size, "sha256": saved.sha256})
+    # Off the event loop (B17): SQLite may wait for the worker's write for seconds, and
+    # meanwhile every page of every user would wait too.
+    await run_in_threadpool(_audit_upload, request, engine, saved.path, saved.size,
+                            saved.sha256)
     return JSONResponse({"ok": True, "path": saved.path,
                          "message": ui(request).t("ui_upload_done", path=saved.path)})

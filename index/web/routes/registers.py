@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from papervault.config.errors import Forbidden
 from papervault.index.catalog.db import session_scope
@@ -46,11 +47,13 @@ async def registers_preview(request: Request, kind: Annotated[str, Form()],
             "kinds": _kinds(u), "kind": kind, "error": u.t("ui_reg_no_file")}, 422)
     data = await file.read(upload.MAX_BYTES + 1)
     settings = settings_of(request)
-    token = upload.stage(settings, data, file.filename, kind,  # type: ignore[arg-type]
-                         u.actor)
-    pv = upload.preview(settings, token, u.actor)
-    if pv.errors:
-        upload.discard(settings, token, u.actor)  # nothing to confirm: keep nothing
+    # Parsing a register (openpyxl on a large XLSX) takes seconds: off the event loop, so
+    # every other page keeps answering meanwhile (B17).
+    token = await run_in_threadpool(upload.stage, settings, data, file.filename,
+                                    kind, u.actor)  # type: ignore[arg-type]
+    pv = await run_in_threadpool(upload.preview, settings, token, u.actor)
+    if pv.errors:  # nothing to confirm: keep nothing
+        await run_in_threadpool(upload.discard, settings, token, u.actor)
     return render(request, "registers_preview.html", {
         "pv": pv, "token": token, "shown": upload.PREVIEW_ROWS},
         422 if pv.errors else 200)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from papervault.config.errors import BadInput, NotFound
 from papervault.config.settings import Settings
+from papervault.index.accounts.scope import Hidden
 from papervault.index.catalog.db import session_scope
 from papervault.index.registers import review, review_queue
 from papervault.index.registers.metadata import compile_dates
@@ -42,6 +43,38 @@ def review_matches(request: Request, doc: int, typed: str = "") -> HTMLResponse:
         found = review_queue.matches(session, typed, scope=principal_of(request).scope)
     return render(request, "_review_matches.html", {"matches": found, "doc_id": doc,
                                                      "typed": typed.strip()})
+
+
+@router.post("/review/bulk")
+def review_bulk(request: Request, doc_ids: Annotated[list[int] | None, Form()] = None,
+                client_id: Annotated[str, Form()] = "",
+                record_no: Annotated[str, Form()] = "") -> Response:
+    """Link every ticked document to one client and/or 档号, all or none: a refusal of one
+    (a 档号 of another client, a document out of scope) links none and names it."""
+    client_id, record_no = client_id.strip(), record_no.strip()
+    ids = sorted(set(doc_ids or []))
+    if not ids:
+        return redirect("/review", "flash_review_bulk_none", "warning")
+    if not client_id and not record_no:
+        return redirect("/review", "flash_review_choose", "warning")
+    settings: Settings = settings_of(request)
+    u = ui(request)
+    current = ids[0]
+    try:
+        with session_scope(request.app.state.engine) as session:
+            for current in ids:
+                done = review.link_by_hand(
+                    session, current, client_id or None, record_no or None,
+                    audit_key=request.app.state.auditor.key, actor=u.actor, origin=u.origin,
+                    dates=compile_dates(settings.link.date_patterns),
+                    scope=principal_of(request).scope)
+    except (BadInput, NotFound) as e:
+        if isinstance(e, Hidden):  # out of scope: answered and audited as not found
+            raise
+        return redirect("/review", "flash_review_bulk_refused", "danger", doc=current,
+                        reason=e.message(u.lang)[:200])
+    return redirect("/review", "flash_review_bulk_linked", n=len(ids),
+                    client=done.client_id or done.record_no or "-")
 
 
 @router.post("/review/{doc_id}/link")
