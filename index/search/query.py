@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal, get_args
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -53,7 +54,8 @@ PG_COUNT_SCAN = 10_000
 # common word's chunks outgrows the default 4 MB work_mem and turns lossy, and every lossy
 # page is then re-checked row by row.
 PG_SETTINGS = {"jit": "off", "work_mem": "64MB"}
-LINK_STATES = ("pending", "linked", "unlinked", "ambiguous")
+LinkState = Literal["pending", "linked", "unlinked", "ambiguous"]
+LINK_STATES: tuple[str, ...] = get_args(LinkState)
 # relevance: ranked (newest first without words); newest: by capture; date: by document date.
 SORTS = ("relevance", "newest", "date")
 

@@ -12,6 +12,7 @@ from papervault.index.catalog.intake import relative, split_reason
 from papervault.index.catalog.status import status
 from papervault.index.web.deps import SettingsDep, principal_of, ui
 from papervault.index.web.render import render
+from papervault.index.web.schemas import errors
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["api"])
@@ -31,7 +32,8 @@ def status_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     return render(request, "status.html", {"s": data})
 
 
-@api.get("/status", summary="Documents, intake outcomes, queue and last errors")
+@api.get("/status", summary="Documents, intake outcomes, queue and last errors",
+         responses=errors())
 def status_api(request: Request) -> dict[str, Any]:
     with session_scope(request.app.state.engine) as session:
         return status(session, principal_of(request).scope)
