@@ -211,6 +211,11 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
     if not sqlite:
         _pg_tuning(session)
     groups = parse_query(query.q)
+    if not groups and query.q.strip():
+        # Review L9: signs alone ("*", "-", "(", a quote) hold no word to look for; read as
+        # an empty query they listed every document, which no one who typed them meant.
+        return SearchResult(hits=[], total=0, total_capped=False, page=query.page,
+                            per_page=query.per_page)
     filters, params = _where(query, scope, is_sqlite(session))
     # A client ID or 档号 filter names a few documents, and so may a department, type or
     # date: SQLite must start from them, not from every chunk holding the words (348 ms for
