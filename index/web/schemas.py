@@ -152,7 +152,8 @@ _ERRORS: dict[int, tuple[type[BaseModel], str]] = {
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The documented error answers of a route: ``responses=errors(404)``; 401, 403 and
-    503 (any route behind the sign-in gate, reading the index) are always included."""
+    """The documented error answers of a route: ``responses=errors(404)``; 400 (a
+    parameter given twice), 401, 403 and 503 (any route behind the sign-in gate, reading
+    the index) are always included."""
     return {code: {"model": _ERRORS[code][0], "description": _ERRORS[code][1]}
-            for code in sorted({401, 403, 503, *statuses})}
+            for code in sorted({400, 401, 403, 503, *statuses})}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from papervault.index.accounts.access import Perm, Principal
@@ -28,7 +28,7 @@ from papervault.index.catalog.db import session_scope
 from papervault.index.registers.parties import parties_of
 from papervault.index.search.query import PER_PAGE_MAX, LinkState, SearchQuery
 from papervault.index.web import files
-from papervault.index.web.deps import audit, principal_of, ui
+from papervault.index.web.deps import audit, principal_of, single_valued, ui
 from papervault.index.web.schemas import (
     ApiError,
     ClientOut,
@@ -40,7 +40,7 @@ from papervault.index.web.schemas import (
 )
 from papervault.index.web.security import SESSION_COOKIE
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(single_valued)])
 schema = APIRouter(include_in_schema=False)
 # A download's body is the file itself, in its own type; a stored object that fails its
 # authentication is refused before the first byte (review M3) as a 500, and audited.

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from papervault.config.catalogue.auditor import ACTIONS
@@ -18,13 +18,13 @@ from papervault.index.archive import parse_date
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import AuditEntry
 from papervault.index.text import plain_int
-from papervault.index.web.deps import Ui, audit, settings_of, ui
+from papervault.index.web.deps import Ui, audit, settings_of, single_valued, ui
 from papervault.index.web.flash import redirect
 from papervault.index.web.render import render
 from papervault.index.web.schemas import IsoDate, errors
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api", tags=["api"])
+api = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(single_valued)])
 AUDIT_PAGE = 100
 
 

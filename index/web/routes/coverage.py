@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from papervault.config.errors import BadInput
@@ -17,7 +17,7 @@ from papervault.index.coverage import report as coverage
 from papervault.index.coverage.coversheets import render as render_sheets
 from papervault.index.coverage.report import FlagFilter
 from papervault.index.text import plain_int
-from papervault.index.web.deps import audit, principal_of, settings_of, ui
+from papervault.index.web.deps import audit, principal_of, settings_of, single_valued, ui
 from papervault.index.web.render import render
 from papervault.index.web.schemas import errors
 
@@ -122,7 +122,8 @@ def coversheets_pdf(request: Request) -> Response:
 
 
 @router.get("/api/coverage", tags=["api"], summary="Coverage of the paper register (auditors)",
-            response_model=dict[str, Any], responses=errors(422))
+            response_model=dict[str, Any], responses=errors(422),
+            dependencies=[Depends(single_valued)])
 def coverage_api(
     request: Request,
     state: Annotated[FlagState | None, Query(description="flagged records in this state")] = None,
