@@ -46,6 +46,14 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "zh": "第 {page} 页尺寸过大（{width}×{height} 点）：请检查扫描设置。",
         "en": "Page {page} is too large ({width}×{height} pt): check the scanner settings.",
     },
+    "page_content_too_large": {
+        "zh": "第 {page} 页的内容解压后超过 {limit} MB，不像扫描件（可能已损坏或被刻意构造）：请重新扫描纸质文件后放入。",
+        "en": "Page {page}'s content expands to more than {limit} MB, which no scan does (damaged or built to overload the archive): scan the paper again.",
+    },
+    "content_too_large": {
+        "zh": "文件各页内容解压后共超过 {limit} MB，不像扫描件：请分成多个文件或重新扫描。",
+        "en": "The pages' content expands to more than {limit} MB in all, which no scan does: split the file or scan the paper again.",
+    },
     "too_small": {
         "zh": "图像太小（{width}×{height} 像素），无法识别：请重新扫描。",
         "en": "The image is too small ({width}×{height} pixels) to read: scan it again.",

@@ -88,6 +88,10 @@ class LimitSettings(BaseModel):
     max_pixels: int = Field(200_000_000, gt=0)
     max_page_points: float = Field(14_400.0, gt=0)  # 200 inches: larger is a broken MediaBox
     min_pixels_side: int = Field(16, ge=1)
+    # Decoded page content (content streams and forms; images excluded), review M6: a
+    # scanned page draws one image in ~100 bytes, a dense vector page a few MB.
+    max_page_content_mb: int = Field(32, gt=0)
+    max_content_mb: int = Field(512, gt=0)  # the whole document, a shared stream per page
 
 
 class OcrSettings(BaseModel):

@@ -45,3 +45,11 @@ def clean_ocr_text(text: str) -> str:
     """
     lines = [_SPACE_BETWEEN_CJK.sub("", line).rstrip() for line in text.splitlines()]
     return "\n".join(lines).strip("\n")
+
+
+def plain_int(value: str | None) -> int | None:
+    """A whole number typed in a URL or form, ASCII digits only; None otherwise.
+
+    ``str.isdigit`` is also true for ``²`` and other digit-like signs that ``int`` refuses
+    (a 500 where the caller typed a bad number), and for Arabic-Indic digits it accepts."""
+    return int(value) if value and value.isascii() and value.isdigit() else None

@@ -85,7 +85,7 @@ def run_dir(settings: Settings) -> Path:
 def limits(s: Settings) -> Limits:
     lim = s.limits
     return Limits(lim.max_bytes, lim.max_pages, lim.max_pixels, lim.max_page_points,
-                  lim.min_pixels_side)
+                  lim.min_pixels_side, lim.max_page_content_mb, lim.max_content_mb)
 
 
 def open_runtime(s: Settings, migrate: bool = True) -> Runtime:

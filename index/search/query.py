@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal, get_args
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -53,7 +54,8 @@ PG_COUNT_SCAN = 10_000
 # common word's chunks outgrows the default 4 MB work_mem and turns lossy, and every lossy
 # page is then re-checked row by row.
 PG_SETTINGS = {"jit": "off", "work_mem": "64MB"}
-LINK_STATES = ("pending", "linked", "unlinked", "ambiguous")
+LinkState = Literal["pending", "linked", "unlinked", "ambiguous"]
+LINK_STATES: tuple[str, ...] = get_args(LinkState)
 # relevance: ranked (newest first without words); newest: by capture; date: by document date.
 SORTS = ("relevance", "newest", "date")
 
@@ -209,6 +211,11 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
     if not sqlite:
         _pg_tuning(session)
     groups = parse_query(query.q)
+    if not groups and query.q.strip():
+        # Review L9: signs alone ("*", "-", "(", a quote) hold no word to look for; read as
+        # an empty query they listed every document, which no one who typed them meant.
+        return SearchResult(hits=[], total=0, total_capped=False, page=query.page,
+                            per_page=query.per_page)
     filters, params = _where(query, scope, is_sqlite(session))
     # A client ID or 档号 filter names a few documents, and so may a department, type or
     # date: SQLite must start from them, not from every chunk holding the words (348 ms for

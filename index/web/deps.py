@@ -108,3 +108,14 @@ def audit(request: Request, session: Session, action: str, target: str = "",
     u = ui(request)
     auditor: Auditor = request.app.state.auditor
     auditor.record(session, actor or u.actor, action, target, detail, origin=u.origin)
+
+
+def single_valued(request: Request) -> None:
+    """API routes refuse a query parameter given twice: FastAPI reads the last one, a proxy
+    or log may read the first (parameter pollution), and the schema names each once."""
+    from papervault.config.errors import BadInput
+
+    twice = sorted({k for k, _ in request.query_params.multi_items()
+                    if len(request.query_params.getlist(k)) > 1})
+    if twice:
+        raise BadInput(detail=f"given more than once: {', '.join(twice)}")

@@ -7,9 +7,11 @@ writing stdout).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import subprocess
+import threading
 from urllib.parse import quote
 
 from fastapi import Request
@@ -29,6 +31,9 @@ THUMB_STORED = 400  # the worker's thumbnails are this wide (ingest/stages/thumb
 MIME = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg",
         "tiff": "image/tiff"}
 MAX_RENDER_BYTES = 200 * 1024 * 1024  # larger originals are not thumbnailed in memory
+# A large view decrypts the whole file into memory (up to MAX_RENDER_BYTES); review M10
+# saw 40 at once add a gigabyte. Two at a time per process; the rest wait their turn.
+_WHOLE_FILE_RENDERS = threading.BoundedSemaphore(2)
 
 
 def download(request: Request, doc_id: int, searchable: bool) -> StreamingResponse:
@@ -80,9 +85,10 @@ def thumbnail(request: Request, doc_id: int, page_no: int, width: int) -> Respon
         if small is None and doc.size > MAX_RENDER_BYTES:
             raise BadInput(detail="too large to preview")
     store: ObjectStore = state.store
-    data = b"".join(store.iter_plaintext(f.object_name, f.wrapped))
-    jpeg = (_pdf_page(data, page_no, width) if f.media_type == "application/pdf"
-            else _image_page(data, page_no, width))
+    with _WHOLE_FILE_RENDERS if small is None else contextlib.nullcontext():
+        data = b"".join(store.iter_plaintext(f.object_name, f.wrapped))
+        jpeg = (_pdf_page(data, page_no, width) if f.media_type == "application/pdf"
+                else _image_page(data, page_no, width))
     return Response(jpeg, media_type="image/jpeg",
                     headers={"Cache-Control": "private, max-age=300"})
 

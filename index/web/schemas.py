@@ -6,10 +6,25 @@ The services in ``index.archive`` build the data; these models only describe and
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_only(value: object) -> object:
+    """pydantic also reads ``12345`` or ``2e-21`` as a Unix time: a filter typed wrong
+    would quietly mean 1970 (schemathesis found it). A date parameter is YYYY-MM-DD."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date is YYYY-MM-DD")
+    return value
+
+
+# A query parameter's date: ISO 8601 calendar date only, as the schema says (format: date).
+IsoDate = Annotated[date, BeforeValidator(_iso_only)]
 
 
 class _Open(BaseModel):
@@ -102,3 +117,43 @@ class ClientOut(_Open):
     documents: list[DocumentOut]
     paper_records: list[PaperRecordOut]
     page: str | None = None
+
+
+class ApiError(BaseModel):
+    """Every refusal or failure the API answers: a stable key for scripts, a sentence
+    for people (in the caller's language)."""
+
+    error: str
+    message: str
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str | None = None
+
+
+class InvalidInput(ApiError):
+    """A parameter that does not parse or is out of its range (422)."""
+
+    fields: list[str]
+    detail: list[FieldProblem]
+
+
+_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    400: (ApiError, "A value the archive cannot use (bad_input): the message says which"),
+    401: (ApiError, "Not signed in (login_required): send Authorization: Bearer <token>"),
+    403: (ApiError, "Not allowed (forbidden), or the one-time password is still to be "
+                    "changed (password_must_change)"),
+    404: (ApiError, "No such item, or outside the caller's departments or clearance "
+                    "(not_found)"),
+    422: (InvalidInput, "A parameter that does not parse or is out of range (invalid_input)"),
+    503: (ApiError, "The database or the object store is unavailable for now: try again"),
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error answers of a route: ``responses=errors(404)``; 400 (a
+    parameter given twice), 401, 403 and 503 (any route behind the sign-in gate, reading
+    the index) are always included."""
+    return {code: {"model": _ERRORS[code][0], "description": _ERRORS[code][1]}
+            for code in sorted({400, 401, 403, 503, *statuses})}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import BinaryIO
@@ -30,6 +31,8 @@ class Limits:
     max_pixels: int
     max_page_points: float
     min_pixels_side: int
+    max_page_content_mb: int = 32
+    max_content_mb: int = 512
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def _pdf_pages(f: BinaryIO, limits: Limits) -> int:
                 if max(width, height) > limits.max_page_points:
                     raise Rejected("page_too_large", page=i, width=round(width),
                                    height=round(height))
+            _check_content(pdf, limits)
             return n
     except pikepdf.PasswordError as e:
         raise Rejected("pdf_encrypted") from e
@@ -115,6 +119,62 @@ def _pdf_pages(f: BinaryIO, limits: Limits) -> int:
     except (ValueError, TypeError, IndexError) as e:
         # A clerk reads this: the file kind, never a Python exception's name.
         raise Rejected("pdf_damaged", detail="PDF") from e
+
+
+MB = 1024 * 1024
+
+
+def _check_content(pdf: pikepdf.Pdf, limits: Limits) -> None:
+    """Refuse a PDF whose page content expands far past any real page (review M6: 525 KB,
+    20 pages sharing one Flate stream of 512 MiB of spaces, took two minutes of both cores
+    to render). Each page's content streams and form XObjects are decoded with a bound, a
+    shared stream once but counted on every page that draws it (each page renders it)."""
+    page_cap = limits.max_page_content_mb * MB
+    sizes: dict[tuple[int, int], int] = {}
+    total = 0
+    for i, page in enumerate(pdf.pages, start=1):
+        size = sum(_stream_size(s, page_cap, sizes) for s in _drawn_streams(page))
+        if size > page_cap:
+            raise Rejected("page_content_too_large", page=i, limit=limits.max_page_content_mb)
+        total += size
+        if total > limits.max_content_mb * MB:
+            raise Rejected("content_too_large", limit=limits.max_content_mb)
+
+
+def _drawn_streams(page: pikepdf.Page) -> list[pikepdf.Stream]:
+    """The page's content streams and the form XObjects its resources name (one level:
+    a form inside a form is rare in scans and would be bounded by the page limit)."""
+    contents = page.obj.get("/Contents")
+    items = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    xobjects = page.obj.get("/Resources", pikepdf.Dictionary()).get("/XObject")
+    if isinstance(xobjects, pikepdf.Dictionary):
+        items += [x for x in xobjects.values()
+                  if isinstance(x, pikepdf.Stream) and x.get("/Subtype") == pikepdf.Name.Form]
+    return [s for s in items if isinstance(s, pikepdf.Stream)]
+
+
+def _stream_size(stream: pikepdf.Stream, cap: int, sizes: dict[tuple[int, int], int]) -> int:
+    """Decoded length, decoding no more than ``cap`` + 1 MiB of a Flate stream."""
+    key = stream.objgen
+    if key != (0, 0) and key in sizes:
+        return sizes[key]
+    filters = stream.get("/Filter")
+    names = [filters] if isinstance(filters, pikepdf.Name) else list(filters or [])
+    if not names:
+        size = len(stream.read_raw_bytes())
+    elif names == [pikepdf.Name.FlateDecode]:
+        inflate = zlib.decompressobj()
+        data, size = stream.read_raw_bytes(), 0
+        try:
+            while data and size <= cap:
+                size += len(inflate.decompress(data, MB))
+                data = inflate.unconsumed_tail
+        except zlib.error as e:
+            raise Rejected("pdf_damaged", detail="content stream") from e
+    else:  # other filter chains are rare in content streams: qpdf decodes them whole
+        size = len(stream.read_bytes())
+    sizes[key] = size
+    return size
 
 
 def _image_pages(f: BinaryIO, limits: Limits) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from papervault.config.settings import Settings
 from papervault.index.web.app import create_app
@@ -75,3 +76,72 @@ def test_qa_sample_is_bounded() -> None:
 
     with pytest.raises(BadInput):
         qa.draw(None, 1.0)  # type: ignore[arg-type]
+
+
+def _shared_content_pdf(path: Path, pages: int, spaces: int) -> Path:
+    """The review's flatebomb.pdf in small: every page draws one Flate content stream of
+    ``spaces`` spaces (it compresses about a thousandfold)."""
+    import zlib
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    content = pikepdf.Stream(pdf, b"")
+    content.write(zlib.compress(b" " * spaces, 9), filter=pikepdf.Name.FlateDecode)
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(612, 792))
+        pdf.pages[-1].obj.Contents = content
+    pdf.save(path)
+    return path
+
+
+def test_a_pdf_whose_content_expands_past_any_scan_is_refused_at_triage(tmp_path: Path
+                                                                        ) -> None:
+    """M6: GIVEN a PDF of a few kB whose pages share one content stream that inflates to
+    64 MiB (a page limit of 32) or 20 × 2 MiB (a document limit of 16 for this test)
+    WHEN triage looks at it THEN it is refused with the reason, before any page is
+    rendered; an ordinary generated scan passes."""
+    from dataclasses import replace
+
+    from papervault.config.settings import LimitSettings
+    from papervault.ingest.errors import Rejected
+    from papervault.ingest.inbox import locate
+    from papervault.ingest.stages.triage import Limits, triage
+    from tests.factories import write_multipage_pdf
+
+    limits = Limits(**LimitSettings().model_dump())
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+
+    def verdict(path: Path, lim: Limits = limits) -> str:
+        try:
+            with locate(inbox, path) as entry:
+                triage(entry, lim)
+        except Rejected as e:
+            assert e.message("zh") and e.message("en")
+            return e.key
+        return "ok"
+
+    bomb = _shared_content_pdf(inbox / "flatebomb.pdf", pages=20, spaces=64 * 1024 * 1024)
+    assert bomb.stat().st_size < 200_000
+    assert verdict(bomb) == "page_content_too_large"
+    shared = _shared_content_pdf(inbox / "shared.pdf", pages=20, spaces=2 * 1024 * 1024)
+    assert verdict(shared) == "ok"
+    assert verdict(shared, replace(limits, max_content_mb=16)) == "content_too_large"
+    scan = write_multipage_pdf(inbox / "scan.pdf", [["保单 P2024"], ["理赔 claim"]], dpi=100)
+    assert verdict(scan) == "ok"
+
+
+def test_a_query_of_signs_alone_finds_nothing(engine: Engine) -> None:
+    """L9: ``*``, ``-``, a quote, ``(`` or ``\\`` listed every document; an empty query still
+    lists by filters (the search page's first view)."""
+    from papervault.index.catalog.db import session_scope
+    from tests.integration.test_search import found, make_doc
+
+    with session_scope(engine) as s:
+        s.add(make_doc(1, "理赔 Claim normal words"))
+        s.add(make_doc(2, "保单 policy"))
+    for q in ("*", "-", '"', "(", "\\", "* - ( )"):
+        assert found(engine, q) == set(), q
+    assert found(engine, "") == {1, 2}
+    assert found(engine, "理赔*") == {1}

@@ -8,13 +8,12 @@ Deep links: ``/api/clients/{client_id}`` and ``/clients/{client_id}`` (the page)
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from papervault.index.accounts.access import Perm
+from papervault.index.accounts.access import Perm, Principal
 from papervault.index.archive import (
     client_dict,
     client_view,
@@ -27,18 +26,51 @@ from papervault.index.archive import (
 from papervault.index.archive import result_dict as to_json
 from papervault.index.catalog.db import session_scope
 from papervault.index.registers.parties import parties_of
-from papervault.index.search.query import PER_PAGE_MAX, SearchQuery
+from papervault.index.search.query import PER_PAGE_MAX, LinkState, SearchQuery
 from papervault.index.web import files
-from papervault.index.web.deps import audit, principal_of, ui
-from papervault.index.web.schemas import ClientOut, DocumentOut, SearchResponse
+from papervault.index.web.deps import audit, principal_of, single_valued, ui
+from papervault.index.web.schemas import (
+    ApiError,
+    ClientOut,
+    DocumentOut,
+    IsoDate,
+    Me,
+    SearchResponse,
+    errors,
+)
+from papervault.index.web.security import SESSION_COOKIE
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(single_valued)])
 schema = APIRouter(include_in_schema=False)
+# A download's body is the file itself, in its own type; a stored object that fails its
+# authentication is refused before the first byte (review M3) as a 500, and audited.
+DOWNLOAD: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file, with Content-Disposition and X-Content-SHA256",
+          "content": {mime: {"schema": {"type": "string", "format": "binary"}}
+                      for mime in sorted({*files.MIME.values(), "application/octet-stream"})}},
+    **errors(400, 404, 422),
+    500: {"model": ApiError, "description": "The stored object failed its integrity check "
+                                            "(integrity_mismatch): nothing was sent"},
+}
+
+
+# How a caller proves who they are: an API token (made on /account or with `users
+# token-create`), or the browser's sign-in cookie. Said in the schema so clients and
+# schemathesis know every operation needs one.
+SECURITY_SCHEMES = {
+    "token": {"type": "http", "scheme": "bearer",
+              "description": "An API token: Authorization: Bearer pv_…"},
+    "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                "description": "The browser's sign-in session"},
+}
 
 
 @schema.get("/openapi.json")
 def openapi_schema(request: Request) -> JSONResponse:
-    return JSONResponse(request.app.openapi())
+    doc = request.app.openapi()
+    doc.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    doc["security"] = [{name: []} for name in SECURITY_SCHEMES]
+    return JSONResponse(doc)
 
 
 def run_search(request: Request, query: SearchQuery) -> Any:
@@ -53,7 +85,16 @@ def run_search(request: Request, query: SearchQuery) -> Any:
     return result
 
 
-@router.get("/search", summary="Search documents / 检索", response_model=SearchResponse)
+@router.get("/me", response_model=Me, summary="Who am I: name, roles and permissions",
+            responses=errors())
+def me(request: Request) -> Me:
+    p: Principal = request.state.principal
+    return Me(username=p.username, roles=sorted(p.roles), via=p.via,
+              permissions=sorted(p.perms))
+
+
+@router.get("/search", summary="Search documents / 检索", response_model=SearchResponse,
+            responses=errors(400, 422))
 def api_search(
     request: Request,
     q: Annotated[str, Query(description="words, client ID, 档号; Chinese any length")] = "",
@@ -61,11 +102,11 @@ def api_search(
     record_no: str | None = None,
     department: str | None = None,
     doc_type: str | None = None,
-    link_state: str | None = None,
-    doc_from: date | None = None,
-    doc_to: date | None = None,
-    ingested_from: date | None = None,
-    ingested_to: date | None = None,
+    link_state: LinkState | None = None,
+    doc_from: IsoDate | None = None,
+    doc_to: IsoDate | None = None,
+    ingested_from: IsoDate | None = None,
+    ingested_to: IsoDate | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,  # a bound: review L1
     per_page: Annotated[int, Query(ge=1, le=PER_PAGE_MAX)] = 20,
 ) -> dict[str, Any]:
@@ -78,7 +119,8 @@ def api_search(
 
 
 @router.get("/documents/{doc_id}", summary="One document with its pages and OCR text",
-            response_model=DocumentOut, response_model_exclude_unset=True)
+            response_model=DocumentOut, response_model_exclude_unset=True,
+            responses=errors(400, 404, 422))
 def api_document(request: Request, doc_id: int) -> dict[str, Any]:
     state = request.app.state
     with session_scope(state.engine) as session:
@@ -95,19 +137,20 @@ def api_document(request: Request, doc_id: int) -> dict[str, Any]:
 
 
 @router.get("/documents/{doc_id}/original", summary="The decrypted original (streamed)",
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, responses=DOWNLOAD)
 def api_original(request: Request, doc_id: int) -> StreamingResponse:
     return files.download(request, doc_id, searchable=False)
 
 
 @router.get("/documents/{doc_id}/searchable", summary="The searchable PDF (streamed)",
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, responses=DOWNLOAD)
 def api_searchable(request: Request, doc_id: int) -> StreamingResponse:
     return files.download(request, doc_id, searchable=True)
 
 
 @router.get("/clients/{client_id}", summary="A client's documents and paper records",
-            response_model=ClientOut, response_model_exclude_unset=True)
+            response_model=ClientOut, response_model_exclude_unset=True,
+            responses=errors(404))
 def api_client(request: Request, client_id: str) -> dict[str, Any]:
     state = request.app.state
     with session_scope(state.engine) as session:

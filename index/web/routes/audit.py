@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from papervault.config.catalogue.auditor import ACTIONS
@@ -17,32 +17,41 @@ from papervault.index.accounts.chaincheck import last_verification, verify_now
 from papervault.index.archive import parse_date
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.models import AuditEntry
-from papervault.index.web.deps import Ui, audit, settings_of, ui
+from papervault.index.text import plain_int
+from papervault.index.web.deps import Ui, audit, settings_of, single_valued, ui
 from papervault.index.web.flash import redirect
 from papervault.index.web.render import render
+from papervault.index.web.schemas import IsoDate, errors
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api", tags=["api"])
+api = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(single_valued)])
 AUDIT_PAGE = 100
 
 
 def _log_filter(request: Request) -> trail.LogFilter:
     p = request.query_params
-    since = parse_date(p.get("since"))
-    until = parse_date(p.get("until"))
+    return log_filter(p.get("actor"), p.get("action"), p.get("target"), p.get("client_id"),
+                      p.get("origin"), parse_date(p.get("since")), parse_date(p.get("until")))
+
+
+def log_filter(actor: str | None, action: str | None, target: str | None,
+               client_id: str | None, origin: str | None, since: date | None,
+               until: date | None) -> trail.LogFilter:
+    """The trail's filter from the page's or the API's fields (blank means any)."""
     return trail.LogFilter(
-        actor=(p.get("actor") or "").strip() or None,
-        action=(p.get("action") or "").strip() or None,
-        target=(p.get("target") or "").strip() or None,
-        client_id=(p.get("client_id") or "").strip() or None,
+        actor=(actor or "").strip() or None,
+        action=(action or "").strip() or None,
+        target=(target or "").strip() or None,
+        client_id=(client_id or "").strip() or None,
+        # Who really acted (review M7): "cli root@host" whatever actor it claimed.
+        origin=(origin or "").strip() or None,
         since=datetime.combine(since, time(), UTC) if since else None,
         until=datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None,
     )
 
 
 def _page_no(request: Request) -> int:
-    value = request.query_params.get("page", "1")
-    return max(1, int(value)) if value.isdigit() else 1
+    return max(1, plain_int(request.query_params.get("page")) or 1)
 
 
 def _target(u: Ui, target: str) -> dict[str, str | None]:
@@ -116,12 +125,25 @@ def audit_csv(request: Request) -> Response:
         "Content-Disposition": 'attachment; filename="audit-trail.csv"'})
 
 
-@api.get("/audit", summary="The audit trail, newest first (auditors)")
-def audit_api(request: Request, limit: int = 200, offset: int = 0) -> dict[str, Any]:
-    flt = _log_filter(request)
-    limit = max(1, min(limit, 1000))
+@api.get("/audit", summary="The audit trail, newest first (auditors)",
+         responses=errors(400, 422))
+def audit_api(
+    request: Request,
+    actor: str | None = None,
+    action: Annotated[str | None, Query(description='exact, or a prefix ending in "."')] = None,
+    target: Annotated[str | None, Query(description="document:12, client:KH-…")] = None,
+    client_id: Annotated[str | None, Query(
+        description="every entry about the client or one of their documents")] = None,
+    origin: Annotated[str | None, Query(
+        description='who really acted, or a prefix: "cli root@host", "web 10.0."')] = None,
+    since: IsoDate | None = None,
+    until: IsoDate | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # past SQL's integer range: 422
+) -> dict[str, Any]:
+    flt = log_filter(actor, action, target, client_id, origin, since, until)
     with session_scope(request.app.state.engine) as session:
-        rows = trail.entries(session, flt, limit, max(0, offset))
+        rows = trail.entries(session, flt, limit, offset)
         total = trail.count(session, flt)
         audit(request, session, "audit.view", "audit", flt.params())
     return {"total": total, "filters": flt.params(),

@@ -15,7 +15,6 @@ from papervault.index.catalog.db import session_scope
 from papervault.index.web.deps import audit, ui
 from papervault.index.web.flash import redirect
 from papervault.index.web.render import render
-from papervault.index.web.schemas import Me
 from papervault.index.web.security import SESSION_COOKIE
 
 router = APIRouter(include_in_schema=False)
@@ -177,11 +176,3 @@ def revoke_token(request: Request, token_id: int) -> RedirectResponse:
         users.revoke_token(session, token_id, owner=user)
         audit(request, session, "token.revoke", f"token:{token_id}")
     return redirect("/account", "flash_token_revoked")
-
-
-@router.get("/api/me", response_model=Me,
-            summary="Who am I: name, roles and permissions")
-def me(request: Request) -> Me:
-    p: Principal = request.state.principal
-    return Me(username=p.username, roles=sorted(p.roles), via=p.via,
-              permissions=sorted(p.perms))

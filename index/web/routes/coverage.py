@@ -3,10 +3,10 @@ records with filters, CSV export and cover sheets for exactly what the filters s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from papervault.config.errors import BadInput
@@ -16,12 +16,15 @@ from papervault.index.coverage import completeness, qa
 from papervault.index.coverage import report as coverage
 from papervault.index.coverage.coversheets import render as render_sheets
 from papervault.index.coverage.report import FlagFilter
-from papervault.index.web.deps import audit, principal_of, settings_of, ui
+from papervault.index.text import plain_int
+from papervault.index.web.deps import audit, principal_of, settings_of, single_valued, ui
 from papervault.index.web.render import render
+from papervault.index.web.schemas import errors
 
 router = APIRouter()
 SHOWN = 200
-STATES = ("none", "review", "stored", "failed")
+FlagState = Literal["none", "review", "stored", "failed"]
+STATES: tuple[str, ...] = get_args(FlagState)
 
 
 def _filter(request: Request) -> FlagFilter:
@@ -30,7 +33,7 @@ def _filter(request: Request) -> FlagFilter:
     if state is not None and state not in STATES:
         raise BadInput(detail=f"state must be one of {', '.join(STATES)}")
     year = p.get("year") or None
-    if year is not None and not year.isdigit():
+    if year is not None and plain_int(year) is None:
         raise BadInput(detail="year must be a number")
     return FlagFilter(state=state, department=p.get("department") or None,
                       year=int(year) if year else None,
@@ -45,7 +48,7 @@ def _query(flt: FlagFilter) -> str:
 def _chart_row(dept: str, year: str, g: coverage.Tally) -> dict[str, Any]:
     """One department × year bar; each coloured part links to exactly those records."""
     base = FlagFilter(department=None if dept == "-" else dept,
-                      year=int(year) if year.isdigit() else None)
+                      year=plain_int(year))
     segments = []
     for state in ("verified", "review", "stored", "none", "failed"):
         n = getattr(g, state)
@@ -119,10 +122,18 @@ def coversheets_pdf(request: Request) -> Response:
         "Content-Disposition": 'inline; filename="coversheets.pdf"'})
 
 
-@router.get("/api/coverage")
-def coverage_api(request: Request) -> JSONResponse:
+@router.get("/api/coverage", tags=["api"], summary="Coverage of the paper register (auditors)",
+            response_model=dict[str, Any], responses=errors(422),
+            dependencies=[Depends(single_valued)])
+def coverage_api(
+    request: Request,
+    state: Annotated[FlagState | None, Query(description="flagged records in this state")] = None,
+    department: str | None = None,
+    year: Annotated[int | None, Query(ge=1, le=9999)] = None,
+) -> JSONResponse:
     """Coverage totals, breakdowns and the first flagged records (same filters as the page)."""
-    flt = _filter(request)
+    flt = FlagFilter(state=state, department=department or None, year=year,
+                     departments=principal_of(request).scope.departments)
     rep, flagged, n, _ = _overview(request, flt, with_qa=False)
     return JSONResponse({**rep.as_dict(), "flagged_total": n,
                          "flagged": [f.as_dict() for f in flagged]})

@@ -30,6 +30,7 @@ from papervault.index.catalog.models import Client
 from papervault.index.coverage import completeness
 from papervault.index.registers import review_queue
 from papervault.index.search.query import LINK_STATES, SORTS, SearchQuery
+from papervault.index.text import plain_int
 from papervault.index.web import files
 from papervault.index.web.deps import audit, principal_of, settings_of
 from papervault.index.web.flash import redirect
@@ -45,7 +46,8 @@ VIEW_WIDTHS = (400, 800, 1200, 1600)
 
 
 def _int(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() else default
+    n = plain_int(value)
+    return default if n is None else n
 
 
 def _form(request: Request) -> dict[str, str]:
@@ -125,17 +127,17 @@ def document_page(request: Request, doc_id: int) -> HTMLResponse:
     form = _form(request)
     kept = _kept(form)
     page = _int(request.query_params.get("page"), 1)
-    index = request.query_params.get("i")
+    index = plain_int(request.query_params.get("i"))
     with session_scope(state.engine) as session:
         doc = get_document(session, doc_id, principal_of(request).scope)
         pages = pages_of(session, doc_id)
         title = record_title(session, doc)
         client = session.get(Client, doc.client_id) if doc.client_id else None
         before = after = None
-        if index is not None and index.isdigit() and any(
+        if index is not None and any(
                 v for k, v in form.items() if k != "sort"):
             # ids only, from a search this officer already ran (and the trail recorded)
-            before, after = neighbours(session, _query(form, page), int(index), state.pi_key,
+            before, after = neighbours(session, _query(form, page), index, state.pi_key,
                                        principal_of(request).scope)
         audit(request, session, "view", f"document:{doc_id}", {"client_id": doc.client_id})
         classify = _classify_choices(request, session)

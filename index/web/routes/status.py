@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from papervault.index.catalog.db import session_scope
 from papervault.index.catalog.intake import relative, split_reason
 from papervault.index.catalog.status import status
-from papervault.index.web.deps import SettingsDep, principal_of, ui
+from papervault.index.web.deps import SettingsDep, principal_of, single_valued, ui
 from papervault.index.web.render import render
+from papervault.index.web.schemas import errors
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api", tags=["api"])
+api = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(single_valued)])
 
 
 @router.get("/status", response_class=HTMLResponse)
@@ -31,7 +32,8 @@ def status_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     return render(request, "status.html", {"s": data})
 
 
-@api.get("/status", summary="Documents, intake outcomes, queue and last errors")
+@api.get("/status", summary="Documents, intake outcomes, queue and last errors",
+         responses=errors())
 def status_api(request: Request) -> dict[str, Any]:
     with session_scope(request.app.state.engine) as session:
         return status(session, principal_of(request).scope)
