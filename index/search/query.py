@@ -29,7 +29,13 @@ from sqlmodel import Session, col, select
 
 from papervault.config.errors import BadInput
 from papervault.index.accounts.scope import Scope
-from papervault.index.search.indexer import CHUNK_SHIFT, catch_up, is_sqlite, tokens
+from papervault.index.search.indexer import (
+    CHUNK_SHIFT,
+    catch_up,
+    is_sqlite,
+    query_lexemes,
+    tokens,
+)
 from papervault.index.text import fold_search
 
 PER_PAGE_MAX = 100
@@ -144,8 +150,17 @@ def fts5_match(groups: list[list[str]]) -> str:
 
 
 def tsquery_literal(groups: list[list[str]]) -> str:
-    """PostgreSQL tsquery literal: adjacent-token phrases (``<->``) joined by ``&``."""
-    return " & ".join("(" + " <-> ".join(f"'{t}'" for t in g) + ")" for g in groups)
+    """PostgreSQL tsquery literal: each phrase as its lexemes (:func:`query_lexemes`: CJK
+    bigrams and other tokens) at their distances (``<N>``), phrases joined by ``&``. A
+    phrase of one lexeme (``保单``, ``claim``) needs no re-check of positions in the rows."""
+    parts = []
+    for g in groups:
+        lex = query_lexemes(g)
+        phrase = f"'{lex[0][1]}'"
+        for (prev, _), (off, t) in zip(lex, lex[1:], strict=False):
+            phrase += f" <{off - prev}> '{t}'"
+        parts.append(f"({phrase})")
+    return " & ".join(parts)
 
 
 def _where(query: SearchQuery, scope: Scope, sqlite: bool
