@@ -40,6 +40,11 @@ from papervault.index.text import fold_search
 
 PER_PAGE_MAX = 100
 COUNT_CAP = 10_000  # beyond this the count shows "10000+": counting every hit costs time
+# PostgreSQL reads a row of the table for every hit it counts (GIN holds no document ids),
+# 3-10 µs each on a loaded machine where FTS5 reads its doclist at well under 1 µs: counting
+# to 10,001 took 50-300 ms at 100k documents. It stops where ranking does (RANK_LIMIT) and
+# shows "2000+"; the hits are the same and every one is still reachable page by page.
+PG_COUNT_CAP = 2_000
 RANK_LIMIT = 2_000  # more hits than this are listed newest first (bm25 costs ~3 µs a hit)
 # Filters naming at most this many documents make SQLite start from them: ~40 µs a document
 # against ~0.7 µs for every chunk holding the words (crossover ~1,500 documents at 100k).
@@ -50,15 +55,17 @@ DOC_FIRST_LIMIT = 1_000
 COUNT_SCAN = 30_000
 # PostgreSQL pays 2-10 µs a chunk for the same scan (idle / loaded machine): the tsvector
 # is read from the heap and checked there, where FTS5 reads positions from its index. A
-# smaller scan keeps its count within about the same time.
-PG_COUNT_SCAN = 10_000
+# smaller scan (as many as it counts, PG_COUNT_CAP) keeps its count within the time.
+PG_COUNT_SCAN = 2_000
 # Planner settings for a search's transaction on PostgreSQL. JIT compiles any plan costed
 # over jit_above_cost (100,000): 120-170 ms of compiling per statement, measured with JIT
 # forced on at 20k documents, for statements that run in 3-20 ms. Search plans stay under
 # that cost at 100k, but a scan of every chunk costs more than that at 1M. A bitmap of a
 # common word's chunks outgrows the default 4 MB work_mem and turns lossy, and every lossy
-# page is then re-checked row by row.
-PG_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+# page is then re-checked row by row. Parallel workers: each search plan that used one
+# (Gather over a bitmap of 2,000 documents) spent 5-15 ms starting it, on a 2-core machine
+# where the worker then competes with the OCR processes for the same cores.
+PG_SETTINGS = {"jit": "off", "work_mem": "64MB", "max_parallel_workers_per_gather": "0"}
 LINK_STATES = ("pending", "linked", "unlinked", "ambiguous")
 # relevance: ranked (newest first without words); newest: by capture; date: by document date.
 SORTS = ("relevance", "newest", "date")
@@ -260,8 +267,9 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
             break
         fetch *= 4
     page = list(best.items())[want - query.per_page: want]
+    cap = count_cap(session)
     if exact:
-        shown, capped = min(total, COUNT_CAP), total > COUNT_CAP
+        shown, capped = min(total, cap), total > cap
     else:  # at least what the scan counted, and at least one more than this page if any
         more = len(best) > want or len(rows) == fetch
         upto = want - query.per_page + len(page)
@@ -342,12 +350,18 @@ def _body(session: Session, groups: list[list[str]], filters: list[str],
     return f"FROM {from_sql}" + ((" WHERE " + " AND ".join(clauses)) if clauses else "")
 
 
+def count_cap(session: Session) -> int:
+    """Counts stop one past this (:data:`COUNT_CAP`, :data:`PG_COUNT_CAP`)."""
+    return COUNT_CAP if is_sqlite(session) else PG_COUNT_CAP
+
+
 def _count(session: Session, body: str, match_only: bool, params: dict[str, object]) -> int:
-    """Matching documents, counted up to COUNT_CAP + 1 (stops reading there)."""
+    """Matching documents, counted up to the cap + 1 (stops reading there)."""
     # No filters: the text index alone answers, without touching documents.
     inner = _matching_ids(session) if match_only else f"SELECT d.id AS id {body}"
     return int(session.execute(text(
-        f"SELECT count(DISTINCT id) FROM ({inner} LIMIT {COUNT_CAP + 1}) m"), params).scalar_one())
+        f"SELECT count(DISTINCT id) FROM ({inner} LIMIT {count_cap(session) + 1}) m"),
+        params).scalar_one())
 
 
 def _count_scanned(session: Session, filters: list[str],
@@ -368,7 +382,7 @@ def _count_scanned(session: Session, filters: list[str],
     n, scanned = session.execute(text(
         f"SELECT count(DISTINCT CASE WHEN {' AND '.join(filters)} THEN d.id END), count(*) "
         f"FROM ({newest}) s JOIN document d ON d.id = {doc_of}"), params).one()
-    return int(n), int(scanned) <= scan or int(n) > COUNT_CAP
+    return int(n), int(scanned) <= scan or int(n) > count_cap(session)
 
 
 def _matching_ids(session: Session) -> str:
