@@ -226,10 +226,8 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
     million hits costs seconds and tells the reader little.
     """
     validate(query)
-    catch_up(session)
     sqlite = is_sqlite(session)
-    if not sqlite:
-        _pg_tuning(session)
+    _ready(session)
     groups = parse_query(query.q)
     filters, params = _where(query, scope, is_sqlite(session))
     # A client ID or 档号 filter names a few documents, and so may a department, type or
@@ -254,7 +252,8 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
         # match; the whole query only filters its few chunks; bm25 sees the ID alone.
         params["rank_match"] = fts5_match(rank_by)
         body = _body(session, groups, filters, params, rank_match=True)
-    order, score = _order(session, groups, ranked=ranked, sort=query.sort)
+    order, score = _order(session, groups, ranked=ranked, sort=query.sort,
+                          filtered=bool(filters))
     want = query.page * query.per_page
     fetch = want * 2 + 20
     while True:  # a long document has several chunks: fetch until enough distinct documents
@@ -280,9 +279,7 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
 
 def documents_with(session: Session, phrase: str, limit: int = COUNT_CAP) -> list[int]:
     """Documents whose indexed text or metadata holds ``phrase`` (as a search would find it)."""
-    catch_up(session)
-    if not is_sqlite(session):
-        _pg_tuning(session)
+    _ready(session)
     groups = parse_query(f'"{phrase}"')
     if not groups:
         return []
@@ -292,15 +289,27 @@ def documents_with(session: Session, phrase: str, limit: int = COUNT_CAP) -> lis
     return [int(r[0]) for r in session.execute(text(sql), params)]
 
 
-def _pg_tuning(session: Session) -> None:
+def _ready(session: Session) -> None:
+    """Catch the index up and, on PostgreSQL, set :data:`PG_SETTINGS` for the search."""
+    if is_sqlite(session):
+        catch_up(session)
+    elif _pg_tuning(session):  # documents wait: catch up (it commits), then set them again
+        catch_up(session)
+        _pg_tuning(session)
+
+
+def _pg_tuning(session: Session) -> bool:
     """:data:`PG_SETTINGS` for the rest of this transaction (``set_config(…, true)`` is SET
-    LOCAL: a pooled connection goes back to the server's defaults at commit or rollback).
-    One statement: on a loaded machine each round trip to the server costs ~10 ms."""
+    LOCAL: a pooled connection goes back to the server's defaults at commit or rollback);
+    returns whether documents wait in ``search_dirty``. One statement: on a loaded machine
+    each round trip to the server costs 10-20 ms."""
     calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(PG_SETTINGS)))
     params: dict[str, object] = {}
     for i, (name, value) in enumerate(PG_SETTINGS.items()):
         params[f"n{i}"], params[f"v{i}"] = name, value
-    session.execute(text(f"SELECT {calls}"), params)
+    row = session.execute(text(
+        f"SELECT EXISTS (SELECT 1 FROM search_dirty) AS dirty, {calls}"), params).one()
+    return bool(row.dirty)
 
 
 def _few_documents(session: Session, filters: list[str], params: dict[str, object]) -> bool:
@@ -403,8 +412,13 @@ def _match_clause(session: Session, groups: list[list[str]], params: dict[str, o
 
 
 def _order(session: Session, groups: list[list[str]], ranked: bool,
-           sort: str = "relevance") -> tuple[str, str]:
-    """ORDER BY and score expressions; ties and unranked results go newest first."""
+           sort: str = "relevance", filtered: bool = False) -> tuple[str, str]:
+    """ORDER BY and score expressions; ties and unranked results go newest first.
+
+    PostgreSQL, unranked under filters: ``d.id DESC, c.rid DESC`` is the same order as
+    ``c.rid DESC`` (rid = id << 12 | chunk), but the planner can read it from the
+    documents' indexes, newest first, checking each one's chunk and stopping at the page
+    (53 ms against 259 ms for 理赔 in one department and type, at 100k documents)."""
     if sort == "newest":
         return "d.ingested_at DESC, d.id DESC", "0.0"
     if sort == "date":  # undated documents last, on both databases
@@ -415,7 +429,7 @@ def _order(session: Session, groups: list[list[str]], ranked: bool,
     sqlite = is_sqlite(session)
     rid = "c.rowid" if sqlite else "c.rid"
     if not ranked:
-        return f"{rid} DESC", "0.0"
+        return ("d.id DESC, c.rid DESC" if filtered and not sqlite else f"{rid} DESC"), "0.0"
     if sqlite:
         # bm25 is lower-is-better; negated, "score" reads the same way as ts_rank.
         return f"c.rank, {rid} DESC", "-c.rank"
