@@ -69,18 +69,20 @@ def _insert(engine: Engine, sql: str, rows: Iterator[dict[str, object]]) -> None
 _PG_RECORDS = """
 INSERT INTO paperrecord (record_no, client_id, title, department, year, retention, room,
                          shelf, box, updated_at)
-SELECT 'DA-' || y || '-LP-' || lpad(i::text, 7, '0'), 'KH-' || y || '-' || lpad((i % 999999)::text, 6, '0'),
-       '理赔案卷 ' || i, (CAST(:depts AS text[]))[i % :ndepts + 1], y, '永久', (1 + i % 5) || '号库房',
-       'A-' || i % 300, lpad((i % 1000)::text, 3, '0'), CURRENT_TIMESTAMP
+SELECT 'DA-' || y || '-LP-' || lpad(i::text, 7, '0'),
+       'KH-' || y || '-' || lpad((i % 999999)::text, 6, '0'),
+       '理赔案卷 ' || i, (CAST(:depts AS text[]))[i % :ndepts + 1], y, '永久',
+       (1 + i % 5) || '号库房', 'A-' || i % 300, lpad((i % 1000)::text, 3, '0'), CURRENT_TIMESTAMP
 FROM generate_series(0, :n - 1) AS i, LATERAL (SELECT :y0 + i % :nyears AS y) AS yy
 """
 _PG_DOCUMENTS = """
 INSERT INTO document (sha256, size, original_name, source_folder, media_type, object_name,
                       object_size, wrapped_key, key_id, state, link_state, record_no,
                       ingested_at, verify_state, text, candidates, warnings)
-SELECT lpad(to_hex(i), 64, '0'), 1, 'scan' || i || '.pdf', '', 'pdf', 'o/' || lpad(to_hex(i), 8, '0'),
-       1, '\\x00'::bytea, 'k', 'indexed', 'linked',
-       CASE WHEN i % 10 <> 5 THEN 'DA-' || (:y0 + r % :nyears) || '-LP-' || lpad(r::text, 7, '0') END,
+SELECT lpad(to_hex(i), 64, '0'), 1, 'scan' || i || '.pdf', '', 'pdf',
+       'o/' || lpad(to_hex(i), 8, '0'), 1, '\\x00'::bytea, 'k', 'indexed', 'linked',
+       CASE WHEN i % 10 <> 5
+            THEN 'DA-' || (:y0 + r % :nyears) || '-LP-' || lpad(r::text, 7, '0') END,
        CURRENT_TIMESTAMP,
        CASE WHEN i % 100 = 0 THEN 'failed' WHEN i % 100 < 10 THEN 'unverified' ELSE 'verified' END,
        '', '', '[]'

@@ -11,10 +11,10 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from papervault.index.accounts.scope import EVERYTHING
 from papervault.index.catalog.db import alembic_config, make_engine, session_scope, upgrade
 from papervault.index.search.indexer import CHUNK_SHIFT, tokens, tsvector_literal
 from papervault.index.search.query import SearchQuery, search
-from papervault.index.accounts.scope import EVERYTHING
 from tests.conftest import _pg_available, drop_pg, empty_pg_url
 
 TEXTS = ["理赔申请书 KH-2024-000123 被保险人", "事故认 定书\n保单号BD123号 カタカナ 한국어",
