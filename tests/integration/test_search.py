@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.progress import Progress
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -177,6 +178,9 @@ def test_words_within_a_department_type_or_date(engine: Engine, corpus: dict[int
     monkeypatch.setattr(search_module, "PG_COUNT_SCAN", count_scan)
     per_page = 3 if count_scan < 10 else 100
     lower_bounds = 0
+    if engine.dialect.name != "sqlite":  # PostgreSQL judges "few" by the planner's statistics
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("ANALYZE document"))
     cases: list[tuple[dict[str, object], set[int]]] = [
         ({"department": "D1", "doc_type": "T0"}, {n for n in corpus if n % 3 == 1 and n % 2 == 0}),
         ({"department": "D2"}, {n for n in corpus if n % 3 == 2}),
