@@ -123,16 +123,20 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=1_000_000)
     ap.add_argument("--db", type=Path, default=None, help="keep the SQLite database here")
     ap.add_argument("--postgres", help="run on this (empty) PostgreSQL database URL instead")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure an already loaded --db / --postgres database again")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     path = args.db or Path(tmp.name) / "bench.db"
     engine = make_engine(args.postgres or f"sqlite:///{path}")
     upgrade(engine)
     with engine.connect() as c:
-        if c.execute(text("SELECT count(*) FROM document")).scalar_one():
-            raise SystemExit("the benchmark needs an empty database")
+        present = c.execute(text("SELECT count(*) FROM document")).scalar_one()
+    if present and not args.reuse:
+        raise SystemExit("the benchmark needs an empty database (or --reuse)")
     t = time.perf_counter()
-    load(engine, args.n)
+    if not present:
+        load(engine, args.n)
     if engine.dialect.name != "sqlite":  # as autovacuum would soon after a bulk load
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("VACUUM ANALYZE"))

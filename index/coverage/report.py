@@ -147,23 +147,29 @@ def report(session: Session, departments: frozenset[str] | None = None) -> Repor
 
 
 # Read documents that are an image of some paper file: batches split by cover sheets are
-# counted through their parts, and a part always carries its 档号.
+# counted through their parts, and a part always carries its 档号. An anti-join (LEFT JOIN
+# … IS NULL), not NOT EXISTS under an OR: PostgreSQL ran that as one probe per document,
+# 12 s at 1M documents. The page check starts from the records with an expected page
+# count (a SUM over no documents is NULL, where the EXISTS was): PostgreSQL semi-joined
+# every document first (18 s). The same counts on both databases.
 _IMAGES_WITHOUT_ROW = (
-    "SELECT count(*) FROM document d WHERE d.state IN ('indexed', 'partly_read')"
-    " AND d.link_state <> 'split' AND (d.record_no IS NULL"
-    " OR NOT EXISTS (SELECT 1 FROM paperrecord r WHERE r.record_no = d.record_no))"
+    "SELECT count(*) FROM document d LEFT JOIN paperrecord r ON r.record_no = d.record_no"
+    " WHERE d.state IN ('indexed', 'partly_read') AND d.link_state <> 'split'"
+    " AND r.record_no IS NULL"
 )
 _PAGE_MISMATCH = (
     "SELECT count(*) FROM paperrecord r WHERE r.expected_pages IS NOT NULL"
-    " AND EXISTS (SELECT 1 FROM document d WHERE d.record_no = r.record_no)"
-    " AND r.expected_pages <> (SELECT COALESCE(SUM(d.page_count), 0) FROM document d"
-    " WHERE d.record_no = r.record_no AND d.link_state <> 'split')"
+    " AND r.expected_pages <> (SELECT SUM(CASE WHEN d.link_state <> 'split'"
+    " THEN COALESCE(d.page_count, 0) ELSE 0 END) FROM document d"
+    " WHERE d.record_no = r.record_no)"
 )
 
 
 def catalogue(session: Session, rows_without_images: int) -> Catalogue:
     """The catalogue↔image check's three counts (``rows_without_images`` is the report's
     "none" total, already counted)."""
+    if session.get_bind().dialect.name != "sqlite":  # JIT: ~1 s compiling 1M-row scans
+        session.execute(text("SELECT set_config('jit', 'off', true)"))
     images = session.execute(text(_IMAGES_WITHOUT_ROW)).scalar_one()
     pages = session.execute(text(_PAGE_MISMATCH)).scalar_one()
     return Catalogue(rows_without_images, int(images), int(pages))
