@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -35,7 +36,13 @@ from sqlmodel import Session
 
 from papervault.index.accounts.scope import EVERYTHING, Scope, make_scope
 from papervault.index.catalog.db import make_engine, upgrade
-from papervault.index.search.indexer import document_tokens, write_chunks
+from papervault.index.search.indexer import (
+    CHUNK_SHIFT,
+    chunks,
+    document_tokens,
+    tsvector_literal,
+    write_chunks,
+)
 from papervault.index.search.query import SearchQuery, search, snippet
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋"
@@ -110,14 +117,15 @@ class _Row:
 
 def build(engine: Engine, n: int, seed: int) -> tuple[float, list[str]]:
     """Insert ``n`` documents and index them; returns seconds and some client IDs present."""
-    rng = random.Random(seed)
+    if engine.dialect.name != "sqlite":
+        return build_pg(engine, n, seed)
     insert = text(f"INSERT INTO document ({', '.join(COLUMNS)}) "
                   f"VALUES ({', '.join(':' + c for c in COLUMNS)})")
     ids: list[str] = []
     started = time.perf_counter()
     with Session(engine) as session:
         sqlite = engine.dialect.name == "sqlite"
-        for batch in _batches(rng, n, 5000):
+        for batch in _batches(seed, n):
             session.execute(insert, batch)
             write_chunks(session, ((d["id"], document_tokens(_Row(d))) for d in batch), sqlite)
             ids.extend(d["client_id"] for d in batch[::500])
@@ -133,9 +141,95 @@ def build(engine: Engine, n: int, seed: int) -> tuple[float, list[str]]:
     return time.perf_counter() - started, ids
 
 
-def _batches(rng: random.Random, n: int, size: int) -> Iterator[list[dict[str, Any]]]:
-    for start in range(1, n + 1, size):
-        yield [synthetic_doc(rng, i) for i in range(start, min(n, start + size - 1) + 1)]
+# Indexes on the two tables a bulk load fills, dropped during the COPY and built after it
+# (one sort each instead of a million inserts into each tree); the definitions are read
+# from the catalogue, so they are exactly what the migrations made.
+_BULK_TABLES = ("search_chunk",)
+
+
+def build_pg(engine: Engine, n: int, seed: int) -> tuple[float, list[str]]:
+    """PostgreSQL bulk load: rows generated here (two processes: tokenising is most of the
+    work), COPYed with the triggers off (what they would queue is indexed here, as
+    :func:`write_chunks` does), the search indexes built once at the end. The same rows as
+    the row-by-row build, several times faster."""
+    ids: list[str] = []
+    started = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        conn: Any = raw.driver_connection
+        with conn.cursor() as cur:
+            cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
+                        "'search_chunk' AND indexname NOT LIKE '%%_pkey'")
+            defs = cur.fetchall()
+            for name, _ in defs:
+                cur.execute(f'DROP INDEX "{name}"')
+            cur.execute("ALTER TABLE document DISABLE TRIGGER USER")
+            conn.commit()
+            done = 0
+            starts = range(1, n + 1, BULK_BATCH)
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                for docs, chunk_rows, some in pool.imap(
+                        _copy_text, [(seed, s, min(n, s + BULK_BATCH - 1)) for s in starts]):
+                    with cur.copy(f"COPY document ({', '.join(COLUMNS)}) FROM STDIN") as cp:
+                        cp.write(docs)
+                    with cur.copy("COPY search_chunk (rid, document_id, tsv) FROM STDIN") as cp:
+                        cp.write(chunk_rows)
+                    conn.commit()
+                    ids.extend(some)
+                    done = min(n, done + BULK_BATCH)
+                    rate = done / (time.perf_counter() - started)
+                    print(f"\r  loaded {done:,} documents ({rate:,.0f}/s)", end="", flush=True)
+            print()
+            cur.execute("ALTER TABLE document ENABLE TRIGGER USER")
+            cur.execute("SELECT setval(pg_get_serial_sequence('document', 'id'), %s)", (n,))
+            cur.execute("SET maintenance_work_mem = '1GB'")
+            for _, ddl in defs:
+                cur.execute(ddl)
+            conn.commit()
+            conn.autocommit = True  # VACUUM: hint bits and visibility set once, not by reads
+            cur.execute("VACUUM ANALYZE document")
+            cur.execute("VACUUM ANALYZE search_chunk")
+    finally:
+        raw.close()
+    return time.perf_counter() - started, ids
+
+
+BULK_BATCH = 10_000
+
+
+def _copy_field(v: object) -> str:
+    """One value in COPY's text format."""
+    if v is None:
+        return "\\N"
+    if isinstance(v, bytes):
+        return "\\\\x" + v.hex()
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    return (str(v).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+            .replace("\t", "\\t"))
+
+
+def _copy_text(job: tuple[int, int, int]) -> tuple[bytes, bytes, list[str]]:
+    """Documents ``lo``..``hi`` as COPY text for ``document`` and ``search_chunk`` (tokens
+    and tsvector literals never hold tabs, newlines or backslashes), and some client IDs."""
+    seed, lo, hi = job
+    batch = _batch(seed, lo, hi)
+    docs = "".join("\t".join(_copy_field(d[c]) for c in COLUMNS) + "\n" for d in batch)
+    rows = [f"{(d['id'] << CHUNK_SHIFT) | k}\t{d['id']}\t{tsvector_literal(chunk)}\n"
+            for d in batch for k, chunk in enumerate(chunks(document_tokens(_Row(d))))]
+    return docs.encode(), "".join(rows).encode(), [d["client_id"] for d in batch[::500]]
+
+
+def _batch(seed: int, lo: int, hi: int) -> list[dict[str, Any]]:
+    """Documents ``lo``..``hi``: each batch its own generator, so batches can be made in
+    any order or process and a build of any size is the same documents."""
+    rng = random.Random(seed * 1_000_003 + lo)
+    return [synthetic_doc(rng, i) for i in range(lo, hi + 1)]
+
+
+def _batches(seed: int, n: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(1, n + 1, BULK_BATCH):
+        yield _batch(seed, start, min(n, start + BULK_BATCH - 1))
 
 
 def queries(ids: list[str], rng: random.Random) -> dict[str, list[SearchQuery]]:

@@ -6,7 +6,11 @@ documents (the query side is :mod:`index.search`).
   digits is one token. Hyphens, spaces and punctuation separate tokens, so ``KH-2024-000123``
   is the three adjacent tokens ``kh 2024 000123`` whether OCR read it with a space or not.
 * SQLite: an FTS5 table (``unicode61``) over the space-joined tokens. PostgreSQL: a
-  ``tsvector`` built here as a literal (no parser in between), GIN-indexed.
+  ``tsvector`` built here as a literal (no parser in between), GIN-indexed, holding beside
+  each token every pair of adjacent CJK tokens (a bigram, at the position of its first
+  character; migration 0014). GIN keeps no positions, so a phrase ``保单`` over unigrams
+  is a re-check of every row holding both 保 and 单 (nearly all of an insurer's archive);
+  the bigram ``保单`` is one exact posting list (:func:`query_lexemes`).
 * Documents are indexed in chunks of at most :data:`CHUNK_TOKENS` tokens, cut early before any
   token repeats :data:`MAX_REPEATS` times, overlapping by :data:`OVERLAP` tokens: PostgreSQL
   keeps at most 256 positions per lexeme and none past 16383, and chunks keep both limits far
@@ -18,6 +22,7 @@ documents (the query side is :mod:`index.search`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,6 +32,7 @@ from sqlmodel import Session
 from papervault.index.text import CJK_LETTERS, fold_search
 
 TOKEN = re.compile(f"[{CJK_LETTERS}]|[^\\W_{CJK_LETTERS}]+")
+CJK_TOKEN = re.compile(f"[{CJK_LETTERS}]")
 CHUNK_TOKENS = 1000
 MAX_REPEATS = 200
 OVERLAP = 24
@@ -56,6 +62,8 @@ def tokens(s: str) -> list[str]:
 
 def chunks(toks: Sequence[str]) -> list[list[str]]:
     """Cut a token stream into overlapping chunks within PostgreSQL's tsvector limits."""
+    if len(toks) <= CHUNK_TOKENS and (not toks or max(Counter(toks).values()) <= MAX_REPEATS):
+        return [list(toks)] if toks else []  # most documents: one chunk, found in one pass
     out: list[list[str]] = []
     start = 0
     while start < len(toks) and len(out) < MAX_CHUNKS:
@@ -86,12 +94,54 @@ def document_tokens(row: Any) -> list[str]:
     return tokens(meta) + tokens(row.text)
 
 
+_CJK_SEEN: dict[str, bool] = {}  # token -> is_cjk: indexing asks this for every token
+
+
+def is_cjk(token: str) -> bool:
+    """A CJK character token (every other token is a run of letters or digits, never CJK)."""
+    known = _CJK_SEEN.get(token)
+    if known is None:
+        known = CJK_TOKEN.fullmatch(token) is not None
+        if len(_CJK_SEEN) < 100_000:
+            _CJK_SEEN[token] = known
+    return known
+
+
 def tsvector_literal(toks: Sequence[str]) -> str:
-    """A PostgreSQL tsvector literal with 1-based positions (tokens never contain quotes)."""
-    positions: dict[str, list[str]] = {}
+    """A PostgreSQL tsvector literal with 1-based positions (tokens never contain quotes):
+    every token, and every two adjacent CJK tokens as one bigram lexeme at the first one's
+    position. A bigram cannot equal a token: tokens are one CJK character or hold none."""
+    positions: dict[str, list[int]] = {}
     for i, t in enumerate(toks, start=1):
-        positions.setdefault(t, []).append(str(i))
-    return " ".join(f"'{t}':{','.join(p)}" for t, p in positions.items())
+        positions.setdefault(t, []).append(i)
+    cjk = [is_cjk(t) for t in toks]
+    for i in range(1, len(toks)):
+        if cjk[i] and cjk[i - 1]:
+            positions.setdefault(toks[i - 1] + toks[i], []).append(i)
+    return " ".join(f"'{t}':{','.join(map(str, p))}" for t, p in positions.items())
+
+
+def query_lexemes(group: Sequence[str]) -> list[tuple[int, str]]:
+    """The lexemes a token phrase is looked up by on PostgreSQL, with their offsets in the
+    phrase: each run of ≥ 2 CJK tokens covered by bigrams (at offsets 0, 2, 4…, the last
+    one overlapping when the run is odd), any other token as itself. The bigrams at their
+    offsets hold every character at its own, so the match is exactly the token phrase."""
+    out: list[tuple[int, str]] = []
+    i = 0
+    while i < len(group):
+        j = i
+        while j < len(group) and is_cjk(group[j]):
+            j += 1
+        if j - i < 2:
+            out.append((i, group[i]))
+            i += 1
+            continue
+        starts = list(range(i, j - 1, 2))
+        if starts[-1] != j - 2:
+            starts.append(j - 2)
+        out.extend((k, group[k] + group[k + 1]) for k in starts)
+        i = j
+    return out
 
 
 def is_sqlite(session: Session) -> bool:

@@ -19,6 +19,7 @@ becomes tokens and how the index follows the documents is :mod:`index.search_ind
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -30,11 +31,28 @@ from sqlmodel import Session, col, select
 
 from papervault.config.errors import BadInput
 from papervault.index.accounts.scope import Scope
-from papervault.index.search.indexer import CHUNK_SHIFT, catch_up, is_sqlite, tokens
+from papervault.index.search.indexer import (
+    CHUNK_SHIFT,
+    catch_up,
+    is_sqlite,
+    query_lexemes,
+    tokens,
+)
 from papervault.index.text import fold_search
 
 PER_PAGE_MAX = 100
 COUNT_CAP = 10_000  # beyond this the count shows "10000+": counting every hit costs time
+# PostgreSQL reads a row of the table for every hit it counts (GIN holds no document ids),
+# 3-10 µs each on a loaded machine where FTS5 reads its doclist at well under 1 µs: counting
+# to 10,001 took 50-300 ms at 100k documents. It stops where ranking does (RANK_LIMIT) and
+# shows "2000+"; the hits are the same and every one is still reachable page by page.
+PG_COUNT_CAP = 2_000
+# Chunks a PostgreSQL count reads newest first before it asks the index (a word in ≥ 1 of
+# 4 chunks is counted to the cap there, ~2 µs a chunk; rarer words go to the index).
+PG_PROBE = 8_000
+# ... when the planner expects the words in at least this share of the chunks (it
+# underestimates phrases; a rare word would pay the probe for nothing: 155 ms for 邓).
+PG_PROBE_SHARE = 0.05
 RANK_LIMIT = 2_000  # more hits than this are listed newest first (bm25 costs ~3 µs a hit)
 # Filters naming at most this many documents make SQLite start from them: ~40 µs a document
 # against ~0.7 µs for every chunk holding the words (crossover ~1,500 documents at 100k).
@@ -45,15 +63,17 @@ DOC_FIRST_LIMIT = 1_000
 COUNT_SCAN = 30_000
 # PostgreSQL pays 2-10 µs a chunk for the same scan (idle / loaded machine): the tsvector
 # is read from the heap and checked there, where FTS5 reads positions from its index. A
-# smaller scan keeps its count within about the same time.
-PG_COUNT_SCAN = 10_000
+# smaller scan (as many as it counts, PG_COUNT_CAP) keeps its count within the time.
+PG_COUNT_SCAN = 2_000
 # Planner settings for a search's transaction on PostgreSQL. JIT compiles any plan costed
 # over jit_above_cost (100,000): 120-170 ms of compiling per statement, measured with JIT
 # forced on at 20k documents, for statements that run in 3-20 ms. Search plans stay under
 # that cost at 100k, but a scan of every chunk costs more than that at 1M. A bitmap of a
 # common word's chunks outgrows the default 4 MB work_mem and turns lossy, and every lossy
-# page is then re-checked row by row.
-PG_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+# page is then re-checked row by row. Parallel workers: each search plan that used one
+# (Gather over a bitmap of 2,000 documents) spent 5-15 ms starting it, on a 2-core machine
+# where the worker then competes with the OCR processes for the same cores.
+PG_SETTINGS = {"jit": "off", "work_mem": "64MB", "max_parallel_workers_per_gather": "0"}
 LinkState = Literal["pending", "linked", "unlinked", "ambiguous"]
 LINK_STATES: tuple[str, ...] = get_args(LinkState)
 # relevance: ranked (newest first without words); newest: by capture; date: by document date.
@@ -146,8 +166,17 @@ def fts5_match(groups: list[list[str]]) -> str:
 
 
 def tsquery_literal(groups: list[list[str]]) -> str:
-    """PostgreSQL tsquery literal: adjacent-token phrases (``<->``) joined by ``&``."""
-    return " & ".join("(" + " <-> ".join(f"'{t}'" for t in g) + ")" for g in groups)
+    """PostgreSQL tsquery literal: each phrase as its lexemes (:func:`query_lexemes`: CJK
+    bigrams and other tokens) at their distances (``<N>``), phrases joined by ``&``. A
+    phrase of one lexeme (``保单``, ``claim``) needs no re-check of positions in the rows."""
+    parts = []
+    for g in groups:
+        lex = query_lexemes(g)
+        phrase = f"'{lex[0][1]}'"
+        for (prev, _), (off, t) in zip(lex, lex[1:], strict=False):
+            phrase += f" <{off - prev}> '{t}'"
+        parts.append(f"({phrase})")
+    return " & ".join(parts)
 
 
 def _where(query: SearchQuery, scope: Scope, sqlite: bool
@@ -206,10 +235,8 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
     million hits costs seconds and tells the reader little.
     """
     validate(query)
-    catch_up(session)
     sqlite = is_sqlite(session)
-    if not sqlite:
-        _pg_tuning(session)
+    _ready(session)
     groups = parse_query(query.q)
     if not groups and query.q.strip():
         # Review L9: signs alone ("*", "-", "(", a quote) hold no word to look for; read as
@@ -239,7 +266,8 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
         # match; the whole query only filters its few chunks; bm25 sees the ID alone.
         params["rank_match"] = fts5_match(rank_by)
         body = _body(session, groups, filters, params, rank_match=True)
-    order, score = _order(session, groups, ranked=ranked, sort=query.sort)
+    order, score = _order(session, groups, ranked=ranked, sort=query.sort,
+                          filtered=bool(filters))
     want = query.page * query.per_page
     fetch = want * 2 + 20
     while True:  # a long document has several chunks: fetch until enough distinct documents
@@ -252,8 +280,9 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
             break
         fetch *= 4
     page = list(best.items())[want - query.per_page: want]
+    cap = count_cap(session)
     if exact:
-        shown, capped = min(total, COUNT_CAP), total > COUNT_CAP
+        shown, capped = min(total, cap), total > cap
     else:  # at least what the scan counted, and at least one more than this page if any
         more = len(best) > want or len(rows) == fetch
         upto = want - query.per_page + len(page)
@@ -264,9 +293,7 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
 
 def documents_with(session: Session, phrase: str, limit: int = COUNT_CAP) -> list[int]:
     """Documents whose indexed text or metadata holds ``phrase`` (as a search would find it)."""
-    catch_up(session)
-    if not is_sqlite(session):
-        _pg_tuning(session)
+    _ready(session)
     groups = parse_query(f'"{phrase}"')
     if not groups:
         return []
@@ -276,28 +303,56 @@ def documents_with(session: Session, phrase: str, limit: int = COUNT_CAP) -> lis
     return [int(r[0]) for r in session.execute(text(sql), params)]
 
 
-def _pg_tuning(session: Session) -> None:
+def _ready(session: Session) -> None:
+    """Catch the index up and, on PostgreSQL, set :data:`PG_SETTINGS` for the search."""
+    if is_sqlite(session):
+        catch_up(session)
+    elif _pg_tuning(session):  # documents wait: catch up (it commits), then set them again
+        catch_up(session)
+        _pg_tuning(session)
+
+
+def _pg_tuning(session: Session) -> bool:
     """:data:`PG_SETTINGS` for the rest of this transaction (``set_config(…, true)`` is SET
-    LOCAL: a pooled connection goes back to the server's defaults at commit or rollback).
-    One statement: on a loaded machine each round trip to the server costs ~10 ms."""
+    LOCAL: a pooled connection goes back to the server's defaults at commit or rollback);
+    returns whether documents wait in ``search_dirty``. One statement: on a loaded machine
+    each round trip to the server costs 10-20 ms."""
     calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(PG_SETTINGS)))
     params: dict[str, object] = {}
     for i, (name, value) in enumerate(PG_SETTINGS.items()):
         params[f"n{i}"], params[f"v{i}"] = name, value
-    session.execute(text(f"SELECT {calls}"), params)
+    row = session.execute(text(
+        f"SELECT EXISTS (SELECT 1 FROM search_dirty) AS dirty, {calls}"), params).one()
+    return bool(row.dirty)
+
+
+def _common(session: Session, params: dict[str, object]) -> bool:
+    """Whether the planner expects ``:tsq`` in at least :data:`PG_PROBE_SHARE` of the
+    chunks (the match and the whole table estimated in one EXPLAIN, nothing read)."""
+    plan = session.execute(text(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM search_chunk c WHERE c.tsv @@ CAST(:tsq AS "
+        "tsquery) UNION ALL SELECT 1 FROM search_chunk"), params).scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    match, every = (float(p["Plan Rows"]) for p in plan[0]["Plan"]["Plans"])
+    return match >= PG_PROBE_SHARE * max(every, 1.0)
 
 
 def _few_documents(session: Session, filters: list[str], params: dict[str, object]) -> bool:
     """Whether the filters alone name at most :data:`DOC_FIRST_LIMIT` documents (read
     through the filter columns' indexes, stopping one past the limit). PostgreSQL: at most
-    :data:`PG_COUNT_SCAN`, because its planner then counts exactly from those documents in
-    about the time the scanned count takes (2,000 documents of one department and type at
-    100k: the scan of 10,000 chunks was slower)."""
-    limit = DOC_FIRST_LIMIT if is_sqlite(session) else PG_COUNT_SCAN
+    :data:`PG_COUNT_SCAN` by the planner's estimate, because its planner then counts
+    exactly from those documents in about the time the scanned count takes."""
+    sql = f"SELECT 1 FROM document d WHERE {' AND '.join(filters)}"
+    if not is_sqlite(session):
+        # The planner's estimate, not a count: its statistics on department, type and
+        # dates are close, and reading 2,001 documents of one department and type
+        # through a bitmap of both indexes cost 72-156 ms at 1M documents.
+        plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar_one()
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return float(plan[0]["Plan"]["Plan Rows"]) <= PG_COUNT_SCAN
     n = session.execute(text(
-        f"SELECT count(*) FROM (SELECT 1 FROM document d WHERE {' AND '.join(filters)} "
-        f"LIMIT {limit + 1}) m"), params).scalar_one()
-    return int(n) <= limit
+        f"SELECT count(*) FROM ({sql} LIMIT {DOC_FIRST_LIMIT + 1}) m"), params).scalar_one()
+    return int(n) <= DOC_FIRST_LIMIT
 
 
 def is_selective(group: list[str]) -> bool:
@@ -334,12 +389,30 @@ def _body(session: Session, groups: list[list[str]], filters: list[str],
     return f"FROM {from_sql}" + ((" WHERE " + " AND ".join(clauses)) if clauses else "")
 
 
+def count_cap(session: Session) -> int:
+    """Counts stop one past this (:data:`COUNT_CAP`, :data:`PG_COUNT_CAP`)."""
+    return COUNT_CAP if is_sqlite(session) else PG_COUNT_CAP
+
+
 def _count(session: Session, body: str, match_only: bool, params: dict[str, object]) -> int:
-    """Matching documents, counted up to COUNT_CAP + 1 (stops reading there)."""
+    """Matching documents, counted up to the cap + 1 (stops reading there)."""
+    if match_only and not is_sqlite(session) and _common(session, params):
+        # A common word first among the newest chunks: 2,001 hits there answer "2000+".
+        # The planner's estimate for a phrase multiplies its bigrams' frequencies as if
+        # independent (受益 <1> 益人: 164k estimated, 398k actual at 1M documents), so it
+        # built a bitmap of 400k rows (500-650 ms) to read 2,001 of them.
+        probe = int(session.execute(text(
+            "SELECT count(DISTINCT id) FROM (SELECT n.document_id AS id FROM (SELECT "
+            f"document_id, tsv FROM search_chunk ORDER BY rid DESC LIMIT {PG_PROBE}) n "
+            f"WHERE n.tsv @@ CAST(:tsq AS tsquery) LIMIT {PG_COUNT_CAP + 1}) m"),
+            params).scalar_one())
+        if probe > PG_COUNT_CAP:
+            return probe
     # No filters: the text index alone answers, without touching documents.
     inner = _matching_ids(session) if match_only else f"SELECT d.id AS id {body}"
     return int(session.execute(text(
-        f"SELECT count(DISTINCT id) FROM ({inner} LIMIT {COUNT_CAP + 1}) m"), params).scalar_one())
+        f"SELECT count(DISTINCT id) FROM ({inner} LIMIT {count_cap(session) + 1}) m"),
+        params).scalar_one())
 
 
 def _count_scanned(session: Session, filters: list[str],
@@ -360,7 +433,7 @@ def _count_scanned(session: Session, filters: list[str],
     n, scanned = session.execute(text(
         f"SELECT count(DISTINCT CASE WHEN {' AND '.join(filters)} THEN d.id END), count(*) "
         f"FROM ({newest}) s JOIN document d ON d.id = {doc_of}"), params).one()
-    return int(n), int(scanned) <= scan or int(n) > COUNT_CAP
+    return int(n), int(scanned) <= scan or int(n) > count_cap(session)
 
 
 def _matching_ids(session: Session) -> str:
@@ -381,8 +454,13 @@ def _match_clause(session: Session, groups: list[list[str]], params: dict[str, o
 
 
 def _order(session: Session, groups: list[list[str]], ranked: bool,
-           sort: str = "relevance") -> tuple[str, str]:
-    """ORDER BY and score expressions; ties and unranked results go newest first."""
+           sort: str = "relevance", filtered: bool = False) -> tuple[str, str]:
+    """ORDER BY and score expressions; ties and unranked results go newest first.
+
+    PostgreSQL, unranked under filters: ``d.id DESC, c.rid DESC`` is the same order as
+    ``c.rid DESC`` (rid = id << 12 | chunk), but the planner can read it from the
+    documents' indexes, newest first, checking each one's chunk and stopping at the page
+    (53 ms against 259 ms for 理赔 in one department and type, at 100k documents)."""
     if sort == "newest":
         return "d.ingested_at DESC, d.id DESC", "0.0"
     if sort == "date":  # undated documents last, on both databases
@@ -393,7 +471,7 @@ def _order(session: Session, groups: list[list[str]], ranked: bool,
     sqlite = is_sqlite(session)
     rid = "c.rowid" if sqlite else "c.rid"
     if not ranked:
-        return f"{rid} DESC", "0.0"
+        return ("d.id DESC, c.rid DESC" if filtered and not sqlite else f"{rid} DESC"), "0.0"
     if sqlite:
         # bm25 is lower-is-better; negated, "score" reads the same way as ts_rank.
         return f"c.rank, {rid} DESC", "-c.rank"

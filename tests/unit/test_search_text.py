@@ -10,6 +10,7 @@ from papervault.index.search.indexer import (
     MAX_REPEATS,
     OVERLAP,
     chunks,
+    query_lexemes,
     tokens,
     tsvector_literal,
 )
@@ -47,8 +48,40 @@ def test_query_words_are_phrases_and_quotes_keep_spaces() -> None:
 def test_backend_query_strings() -> None:
     groups = [["保", "单"], ["kh", "2024"]]
     assert fts5_match(groups) == '"保 单" "kh 2024"'
-    assert tsquery_literal(groups) == "('保' <-> '单') & ('kh' <-> '2024')"
-    assert tsvector_literal(["保", "单", "保"]) == "'保':1,3 '单':2"
+    assert tsquery_literal(groups) == "('保单') & ('kh' <1> '2024')"
+    assert tsvector_literal(["保", "单", "保"]) == "'保':1,3 '单':2 '保单':1 '单保':2"
+    assert tsvector_literal(["保", "kh", "单"]) == "'保':1 'kh':2 '单':3"  # no bigram across kh
+
+
+def test_phrases_are_looked_up_by_bigrams() -> None:
+    """Runs of CJK tokens become bigrams at even offsets (the last one overlapping when the
+    run is odd); one CJK token alone, and every other token, is itself."""
+    assert query_lexemes(["保"]) == [(0, "保")]
+    assert query_lexemes(["被", "保", "险", "人"]) == [(0, "被保"), (2, "险人")]
+    assert query_lexemes(["事", "故", "认", "定", "书"]) == [(0, "事故"), (2, "认定"), (3, "定书")]
+    assert query_lexemes(["保", "单", "bd123", "号"]) == [(0, "保单"), (2, "bd123"), (3, "号")]
+    assert query_lexemes(["kh", "2024", "000123"]) == [(0, "kh"), (1, "2024"), (2, "000123")]
+    assert tsquery_literal([["事", "故", "认", "定", "书"]]) == "('事故' <2> '认定' <1> '定书')"
+
+
+def _tsv_matches(toks: list[str], group: list[str]) -> bool:
+    """PostgreSQL's phrase match, re-done over the literal: every query lexeme at its
+    offset from one start position."""
+    positions: dict[str, set[int]] = {}
+    for entry in tsvector_literal(toks).split(" ") if toks else []:
+        lex, pos = entry.rsplit(":", 1)
+        positions[lex.strip("'")] = {int(p) for p in pos.split(",")}
+    lex = query_lexemes(group)
+    first_off, first = lex[0]
+    return any(all(p - first_off + off in positions.get(t, set()) for off, t in lex)
+               for p in positions.get(first, set()))
+
+
+@given(st.lists(st.sampled_from(["保", "单", "险", "kh", "1"]), max_size=40),
+       st.lists(st.sampled_from(["保", "单", "险", "kh", "1"]), min_size=1, max_size=6))
+def test_bigram_lookup_is_exactly_the_token_phrase(toks: list[str], group: list[str]) -> None:
+    want = any(toks[i:i + len(group)] == group for i in range(len(toks) - len(group) + 1))
+    assert _tsv_matches(toks, group) == want
 
 
 @given(st.lists(st.sampled_from(["保", "单", "的", "kh", "1"]), max_size=3000))
