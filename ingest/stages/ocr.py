@@ -137,7 +137,7 @@ def _read_page(task: PageTask) -> PageResult:
         page = upright.read_upright(image, dpi, workdir, task.timeout,
                                     lambda img: _tesseract(img, task, dpi, workdir),
                                     task.langs)
-        thumb = thumbs.from_image(page.image, workdir / f"t{task.page_no:05d}.jpg")
+        thumb = thumbs.from_preview(page.preview, workdir / f"t{task.page_no:05d}.jpg")
         return replace(page.result, codes=codes, turn=page.turn, skew=page.skew, thumb=thumb)
     finally:
         if image != src:
@@ -154,7 +154,8 @@ def _tesseract(image: Path, task: PageTask, dpi: int | None, workdir: Path) -> P
     # Named after the image: a turned copy is read too and must not overwrite this one.
     base = workdir / f"ocr-{task.page_no:05d}-{image.stem}"
     done = tesseract.recognise(image, base, task.langs, dpi, task.timeout, task.page_no)
-    pdf = textlayer.join_cjk_words(done.pdf)
+    # A page without a Hanzi has no words to join: its text layer is not even parsed.
+    pdf = textlayer.join_cjk_words(done.pdf) if textlayer.has_cjk(done.text) else done.pdf
     if done.estimate and done.width:
         textlayer.set_page_dpi(pdf, done.width, done.estimate)
     used = dpi or done.estimate
