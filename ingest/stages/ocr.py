@@ -133,10 +133,12 @@ def _read_page(task: PageTask) -> PageResult:
     else:
         image, dpi = rasterize.image_page(src, task.page_no - 1, workdir)
     try:
-        codes = barcodes.codes_in_image(image, dpi or task.dpi) if task.scan_codes else ()
+        # One small decode of the page serves the codes, the skew, the ink and the thumbnail.
+        glance = upright.glance(image)
+        codes = barcodes.codes_in(glance) if task.scan_codes else ()
         page = upright.read_upright(image, dpi, workdir, task.timeout,
                                     lambda img: _tesseract(img, task, dpi, workdir),
-                                    task.langs)
+                                    task.langs, glance)
         thumb = thumbs.from_preview(page.preview, workdir / f"t{task.page_no:05d}.jpg")
         return replace(page.result, codes=codes, turn=page.turn, skew=page.skew, thumb=thumb)
     finally:

@@ -283,14 +283,16 @@ class _Full:
 
 
 def read_upright(image: Path, dpi: int | None, workdir: Path, timeout: float,
-                 recognise: Callable[[Path], R], langs: str) -> Upright[R]:
+                 recognise: Callable[[Path], R], langs: str,
+                 glanced: Image.Image | None = None) -> Upright[R]:
     """Straighten, OCR, and turn the page when the reading looks wrong.
 
     ``recognise`` runs the real OCR on an image file (the tesseract adapter). The original
     file is never changed: derivatives are written beside it in ``workdir``. An upright,
-    level page is looked at only in its small copy (:func:`glance`).
+    level page is looked at only in its small copy ``glanced`` (:func:`glance`, made here
+    when not given).
     """
-    preview = glance(image)
+    preview = glance(image) if glanced is None else glanced
     angle = skew_angle(preview)
     full = _Full(image)
     current = image
