@@ -12,6 +12,7 @@ the downscaled copy is read quickly at all four turns and the most confident one
 from __future__ import annotations
 
 import math
+import operator
 import re
 from array import array
 from collections.abc import Callable
@@ -194,7 +195,8 @@ def _profile(strips: Image.Image, width: int, angle: float) -> float:
                                (1, 0, 0, step * t, 1, -width / 2 * t),
                                resample=Image.Resampling.NEAREST, fillcolor=0.0)
     col = array("f", sheared.resize((1, strips.height), Image.Resampling.BOX).tobytes())
-    return sum((col[i + 1] - col[i]) ** 2 for i in range(len(col) - 1))
+    steps = list(map(operator.sub, col[1:], col[:-1]))
+    return float(sum(map(operator.mul, steps, steps)))
 
 
 def skew_angle(img: Image.Image) -> float:
