@@ -119,7 +119,11 @@ def _read_page(task: PageTask) -> PageResult:
     src = Path(task.source)
     workdir = Path(task.workdir)
     if task.media_type == "pdf":
-        own = poppler.page_text(src, task.page_no, task.timeout)
+        # A scanner's page (one image and nothing else) has no text layer to ask
+        # pdftotext about: its image is copied out as it is (pdftotext was ~1% of a page).
+        scanned = rasterize.scanned_image(src, task.page_no, task.dpi, workdir)
+        own = "" if scanned is not None else poppler.page_text(src, task.page_no,
+                                                                task.timeout)
         # A glyph-garbage or mis-decoded layer is OCR'd like a scan (issue 14).
         if (len("".join(own.split())) >= task.text_layer_min_chars
                 and textlayer.trustworthy(own)):
@@ -127,8 +131,9 @@ def _read_page(task: PageTask) -> PageResult:
             thumb = thumbs.from_pdf_page(src, task.page_no, workdir, task.timeout)
             return PageResult(task.page_no, clean_ocr_text(own), None, "text_layer", None,
                               None, None, None, codes, thumb=thumb)
-        image = rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir, task.timeout,
-                                          task.max_pixels)
+        image = scanned or rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir,
+                                                     task.timeout, task.max_pixels,
+                                                     scanned_first=False)
         dpi: int | None = task.dpi
     else:
         image, dpi = rasterize.image_page(src, task.page_no - 1, workdir)
