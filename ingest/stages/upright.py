@@ -2,11 +2,13 @@
 orientation check around the OCR of a page.
 
 OCRmyPDF runs tesseract's orientation detection (OSD) on every page; here an upright page
-pays nothing but a ~50 ms skew measurement: OSD runs only when the OCR result looks wrong
-(low confidence, implausible tokens, or hardly any text on a page with ink), on a copy
-downscaled to about 150 dpi, and the turned page is kept only if it reads better. OSD is
-unsure, or wrong, on small Chinese crops (OCRmyPDF then leaves the page as it is); there
-the downscaled copy is read quickly at all four turns and the most confident one wins.
+pays nothing but a look at a small copy of it (:func:`glance`: a quarter-size JPEG decode,
+a skew measurement of ~5-10 ms, the ink share; the same copy gives the thumbnail and the
+cover-sheet codes): OSD runs only when the OCR result looks wrong (low confidence,
+implausible tokens, or hardly any text on a page with ink), on a copy downscaled to about
+150 dpi, and the turned page is kept only if it reads better. OSD is unsure, or wrong, on
+small Chinese crops (OCRmyPDF then leaves the page as it is); there the downscaled copy is
+read quickly at all four turns and the most confident one wins.
 """
 
 from __future__ import annotations
