@@ -119,7 +119,11 @@ def _read_page(task: PageTask) -> PageResult:
     src = Path(task.source)
     workdir = Path(task.workdir)
     if task.media_type == "pdf":
-        own = poppler.page_text(src, task.page_no, task.timeout)
+        # A scanner's page (one image and nothing else) has no text layer to ask
+        # pdftotext about: its image is copied out as it is (pdftotext was ~1% of a page).
+        scanned = rasterize.scanned_image(src, task.page_no, task.dpi, workdir)
+        own = "" if scanned is not None else poppler.page_text(src, task.page_no,
+                                                                task.timeout)
         # A glyph-garbage or mis-decoded layer is OCR'd like a scan (issue 14).
         if (len("".join(own.split())) >= task.text_layer_min_chars
                 and textlayer.trustworthy(own)):
@@ -127,17 +131,20 @@ def _read_page(task: PageTask) -> PageResult:
             thumb = thumbs.from_pdf_page(src, task.page_no, workdir, task.timeout)
             return PageResult(task.page_no, clean_ocr_text(own), None, "text_layer", None,
                               None, None, None, codes, thumb=thumb)
-        image = rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir, task.timeout,
-                                          task.max_pixels)
+        image = scanned or rasterize.render_pdf_page(src, task.page_no, task.dpi, workdir,
+                                                     task.timeout, task.max_pixels,
+                                                     scanned_first=False)
         dpi: int | None = task.dpi
     else:
         image, dpi = rasterize.image_page(src, task.page_no - 1, workdir)
     try:
-        codes = barcodes.codes_in_image(image, dpi or task.dpi) if task.scan_codes else ()
+        # One small decode of the page serves the codes, the skew, the ink and the thumbnail.
+        glance = upright.glance(image)
+        codes = barcodes.codes_in(glance) if task.scan_codes else ()
         page = upright.read_upright(image, dpi, workdir, task.timeout,
                                     lambda img: _tesseract(img, task, dpi, workdir),
-                                    task.langs)
-        thumb = thumbs.from_image(page.image, workdir / f"t{task.page_no:05d}.jpg")
+                                    task.langs, glance)
+        thumb = thumbs.from_preview(page.preview, workdir / f"t{task.page_no:05d}.jpg")
         return replace(page.result, codes=codes, turn=page.turn, skew=page.skew, thumb=thumb)
     finally:
         if image != src:
@@ -154,7 +161,8 @@ def _tesseract(image: Path, task: PageTask, dpi: int | None, workdir: Path) -> P
     # Named after the image: a turned copy is read too and must not overwrite this one.
     base = workdir / f"ocr-{task.page_no:05d}-{image.stem}"
     done = tesseract.recognise(image, base, task.langs, dpi, task.timeout, task.page_no)
-    pdf = textlayer.join_cjk_words(done.pdf)
+    # A page without a Hanzi has no words to join: its text layer is not even parsed.
+    pdf = textlayer.join_cjk_words(done.pdf) if textlayer.has_cjk(done.text) else done.pdf
     if done.estimate and done.width:
         textlayer.set_page_dpi(pdf, done.width, done.estimate)
     used = dpi or done.estimate

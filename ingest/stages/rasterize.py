@@ -16,14 +16,15 @@ from papervault.ingest.tools import poppler
 
 
 def render_pdf_page(pdf: Path, page_no: int, dpi: int, workdir: Path, timeout: float,
-                    max_pixels: int) -> Path:
+                    max_pixels: int, scanned_first: bool = True) -> Path:
     """One page as an image file at ``dpi``: the scanner's own JPEG/G4 image when the page
-    is nothing else, else rendered to JPEG.
+    is nothing else (unless ``scanned_first`` is False: the caller has looked), else
+    rendered to JPEG.
 
     The page's size is checked before and after rendering: pdftoppm answers a page it
     cannot allocate with a 1×1 image, which OCR then reads as a "blank" page (L9).
     """
-    scanned = scanned_image(pdf, page_no, dpi, workdir)
+    scanned = scanned_image(pdf, page_no, dpi, workdir) if scanned_first else None
     if scanned is not None:
         return scanned
     expected = expected_pixels(pdf, page_no, dpi)

@@ -76,6 +76,11 @@ def trustworthy(text: str, max_suspicious: float = 0.08) -> bool:
     return suspicious_share(text) <= max_suspicious
 
 
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds a CJK character (else its text layer has nothing to join)."""
+    return any(is_cjk(c) for c in text)
+
+
 def join_cjk_words(pdf: Path) -> Path:
     """Rewrite tesseract's one-page PDF in place so Chinese words carry no spaces."""
     with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
@@ -165,8 +170,9 @@ def _merge_ops(ops: list[_AnyOp]) -> list[_AnyOp] | None:
         if name == "Tz":
             tz = float(op.operands[0])
             continue
-        if name == "TJ" and _hex_text(op) is not None:
-            line.append(_Word(tz, _hex_text(op) or "", size))
+        text = _hex_text(op) if name == "TJ" else None
+        if text is not None:
+            line.append(_Word(tz, text, size))
             continue
         if name == "Td" and line and line[-1].dx is None and float(op.operands[1]) == 0:
             line[-1].dx = float(op.operands[0])
