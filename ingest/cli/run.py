@@ -21,6 +21,7 @@ from papervault.index.web.app import create_app, is_loopback
 from papervault.ingest.cli.context import (
     emit_json,
     err,
+    log,
     out,
     principal_of,
     settings_of,
@@ -167,7 +168,8 @@ def serve(ctx: typer.Context) -> None:
     check_loopback(s)
     with local_s3(s):
         open_runtime(s).engine.dispose()  # schema upgraded before the first request
-        err.print(f"web UI: {web_address(s)}")  # uvicorn at log level warning says nothing
+        # Logged, not printed: with JSON logs on, every line a service writes must be JSON.
+        log.info("web UI: %s", web_address(s))  # uvicorn at log level warning says nothing
         uvicorn.run(create_app(s), host=s.web.host, port=s.web.port, log_level="warning",
                     **s.web.uvicorn_options())  # type: ignore[arg-type]
 
