@@ -47,9 +47,14 @@ COUNT_CAP = 10_000  # beyond this the count shows "10000+": counting every hit c
 # to 10,001 took 50-300 ms at 100k documents. It stops where ranking does (RANK_LIMIT) and
 # shows "2000+"; the hits are the same and every one is still reachable page by page.
 PG_COUNT_CAP = 2_000
-# Chunks a PostgreSQL count reads newest first before it asks the index (a word in ≥ 1 of
-# 4 chunks is counted to the cap there, ~2 µs a chunk; rarer words go to the index).
+# Chunks a PostgreSQL count reads newest first before it asks the index, ~1 µs a chunk
+# when cached. The window is sized from the planner's estimate of the words' share of the
+# chunks: twice the chunks in which the cap's worth of hits is expected, at least
+# PG_PROBE and at most PG_PROBE_MAX; the scan stops at the cap, so a word denser than
+# estimated reads fewer. A fixed 8,000 found 1,577 documents for 申请书 (~20 % of the
+# chunks), short of the cap, and the index then counted them in 80-110 ms.
 PG_PROBE = 8_000
+PG_PROBE_MAX = 24_000
 # ... when the planner expects the words in at least this share of the chunks (it
 # underestimates phrases; a rare word would pay the probe for nothing: 155 ms for 邓).
 PG_PROBE_SHARE = 0.05
@@ -65,6 +70,10 @@ COUNT_SCAN = 30_000
 # is read from the heap and checked there, where FTS5 reads positions from its index. A
 # smaller scan (as many as it counts, PG_COUNT_CAP) keeps its count within the time.
 PG_COUNT_SCAN = 2_000
+# ... fewer for a rarer word, so that the scan reads about this many chunks (at least
+# PG_SCAN_MIN of the word's: a page's worth of hits under a department filter).
+PG_SCAN_BUDGET = 20_000
+PG_SCAN_MIN = 300
 # Planner settings for a search's transaction on PostgreSQL. JIT compiles any plan costed
 # over jit_above_cost (100,000): 120-170 ms of compiling per statement, measured with JIT
 # forced on at 20k documents, for statements that run in 3-20 ms. Search plans stay under
@@ -182,7 +191,8 @@ def tsquery_literal(groups: list[list[str]]) -> str:
 def _where(query: SearchQuery, scope: Scope, sqlite: bool
            ) -> tuple[list[str], dict[str, object]]:
     # The user's scope is one more filter: hits, counts and snippets all come from it.
-    clauses, params = scope.document_sql("d", unindexed=sqlite)
+    clauses, params = scope.document_sql("d", unindexed=sqlite,
+                                         doc_type=(query.doc_type or "").strip() or None)
     for name in ("client_id", "record_no", "department", "doc_type", "link_state"):
         value = getattr(query, name)
         if value:
@@ -252,8 +262,14 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
         bool(query.client_id or query.record_no) or _few_documents(session, filters, params))
     by_doc = few and sqlite
     body = _body(session, groups, filters, params, by_doc=by_doc)
-    if groups and filters and not few:
-        total, exact = _count_scanned(session, filters, params)
+    scanned: list[int] | None = None  # PostgreSQL: the scan's hits, newest first
+    ranked_rows = None
+    if few and not sqlite and query.sort == "relevance":
+        ranked_rows = _few_ranked(session, body, params)
+    if ranked_rows is not None:
+        total, exact = len(ranked_rows), True
+    elif groups and filters and not few:
+        total, exact, scanned = _count_scanned(session, filters, params)
     else:
         total, exact = _count(session, body, bool(groups) and not filters, params), True
     # Those few hits are listed newest first: bm25 would read every chunk in the archive
@@ -269,22 +285,35 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
     order, score = _order(session, groups, ranked=ranked, sort=query.sort,
                           filtered=bool(filters))
     want = query.page * query.per_page
-    fetch = want * 2 + 20
-    while True:  # a long document has several chunks: fetch until enough distinct documents
-        rows = session.execute(text(f"SELECT d.id AS id, {score} AS score {body} "
-                                    f"ORDER BY {order} LIMIT {fetch}"), params).all()
-        best: dict[int, float] = {}
-        for r in rows:
-            best.setdefault(r.id, float(r.score))
-        if len(best) >= want or len(rows) < fetch:
-            break
-        fetch *= 4
+    best: dict[int, float] = {}
+    if ranked_rows is not None:
+        best = ranked_rows if ranked else dict.fromkeys(
+            sorted(ranked_rows, reverse=True), 0.0)  # newest first: ids grow with rid
+        more = len(best) > want
+    elif (scanned is not None and not ranked and query.sort == "relevance"
+            and (len(scanned) > want or exact)):
+        # The scan read the newest chunks holding the words, in this very order (rid
+        # DESC): its hits are the page. Asked again, the planner walked the filter's
+        # documents newest first, 0.7 s when few of them hold the words.
+        best = dict.fromkeys(scanned, 0.0)
+        more = len(scanned) > want
+    else:
+        fetch = want * 2 + 20
+        while True:  # a long document has several chunks: fetch until enough documents
+            rows = session.execute(text(f"SELECT d.id AS id, {score} AS score {body} "
+                                        f"ORDER BY {order} LIMIT {fetch}"), params).all()
+            best = {}
+            for r in rows:
+                best.setdefault(r.id, float(r.score))
+            if len(best) >= want or len(rows) < fetch:
+                break
+            fetch *= 4
+        more = len(best) > want or len(rows) == fetch
     page = list(best.items())[want - query.per_page: want]
     cap = count_cap(session)
     if exact:
         shown, capped = min(total, cap), total > cap
     else:  # at least what the scan counted, and at least one more than this page if any
-        more = len(best) > want or len(rows) == fetch
         upto = want - query.per_page + len(page)
         shown, capped = max(total, upto + int(more)), more
     return SearchResult(hits=_hits(session, page, groups), total=shown, total_capped=capped,
@@ -326,15 +355,24 @@ def _pg_tuning(session: Session) -> bool:
     return bool(row.dirty)
 
 
-def _common(session: Session, params: dict[str, object]) -> bool:
-    """Whether the planner expects ``:tsq`` in at least :data:`PG_PROBE_SHARE` of the
-    chunks (the match and the whole table estimated in one EXPLAIN, nothing read)."""
+def _match_share(session: Session, params: dict[str, object]) -> float:
+    """The share of the chunks the planner expects ``:tsq`` in (the match and the whole
+    table estimated in one EXPLAIN, nothing read)."""
     plan = session.execute(text(
         "EXPLAIN (FORMAT JSON) SELECT 1 FROM search_chunk c WHERE c.tsv @@ CAST(:tsq AS "
         "tsquery) UNION ALL SELECT 1 FROM search_chunk"), params).scalar_one()
     plan = json.loads(plan) if isinstance(plan, str) else plan
     match, every = (float(p["Plan Rows"]) for p in plan[0]["Plan"]["Plans"])
-    return match >= PG_PROBE_SHARE * max(every, 1.0)
+    return match / max(every, 1.0)
+
+
+def _probe_window(session: Session, params: dict[str, object]) -> int:
+    """How many of the newest chunks to probe for ``:tsq`` (:data:`PG_PROBE`); 0 when the
+    planner expects it in under :data:`PG_PROBE_SHARE` of the chunks."""
+    share = _match_share(session, params)
+    if share < PG_PROBE_SHARE:
+        return 0
+    return min(PG_PROBE_MAX, max(PG_PROBE, int(2 * (PG_COUNT_CAP + 1) / share)))
 
 
 def _few_documents(session: Session, filters: list[str], params: dict[str, object]) -> bool:
@@ -396,14 +434,15 @@ def count_cap(session: Session) -> int:
 
 def _count(session: Session, body: str, match_only: bool, params: dict[str, object]) -> int:
     """Matching documents, counted up to the cap + 1 (stops reading there)."""
-    if match_only and not is_sqlite(session) and _common(session, params):
+    window = _probe_window(session, params) if match_only and not is_sqlite(session) else 0
+    if window:
         # A common word first among the newest chunks: 2,001 hits there answer "2000+".
         # The planner's estimate for a phrase multiplies its bigrams' frequencies as if
         # independent (受益 <1> 益人: 164k estimated, 398k actual at 1M documents), so it
         # built a bitmap of 400k rows (500-650 ms) to read 2,001 of them.
         probe = int(session.execute(text(
             "SELECT count(DISTINCT id) FROM (SELECT n.document_id AS id FROM (SELECT "
-            f"document_id, tsv FROM search_chunk ORDER BY rid DESC LIMIT {PG_PROBE}) n "
+            f"document_id, tsv FROM search_chunk ORDER BY rid DESC LIMIT {window}) n "
             f"WHERE n.tsv @@ CAST(:tsq AS tsquery) LIMIT {PG_COUNT_CAP + 1}) m"),
             params).scalar_one())
         if probe > PG_COUNT_CAP:
@@ -415,25 +454,48 @@ def _count(session: Session, body: str, match_only: bool, params: dict[str, obje
         params).scalar_one())
 
 
-def _count_scanned(session: Session, filters: list[str],
-                   params: dict[str, object]) -> tuple[int, bool]:
+def _count_scanned(session: Session, filters: list[str], params: dict[str, object]
+                   ) -> tuple[int, bool, list[int] | None]:
     """Filtered matches among the newest :data:`COUNT_SCAN` (:data:`PG_COUNT_SCAN`) chunks
     holding the words, and whether that is the whole count (the scan did not stop early, or
-    the cap was reached)."""
+    the cap was reached); on PostgreSQL also those documents, newest first."""
     if is_sqlite(session):
-        scan = COUNT_SCAN
-        newest = ("SELECT rowid AS rid FROM search_chunk WHERE search_chunk MATCH :match "
-                  f"ORDER BY rowid DESC LIMIT {scan + 1}")
-        doc_of = f"(s.rid >> {CHUNK_SHIFT})"
-    else:
-        scan = PG_COUNT_SCAN
-        newest = ("SELECT c.rid, c.document_id FROM search_chunk c "
-                  f"WHERE c.tsv @@ CAST(:tsq AS tsquery) ORDER BY c.rid DESC LIMIT {scan + 1}")
-        doc_of = "s.document_id"
-    n, scanned = session.execute(text(
-        f"SELECT count(DISTINCT CASE WHEN {' AND '.join(filters)} THEN d.id END), count(*) "
-        f"FROM ({newest}) s JOIN document d ON d.id = {doc_of}"), params).one()
-    return int(n), int(scanned) <= scan or int(n) > count_cap(session)
+        n, scanned = session.execute(text(
+            f"SELECT count(DISTINCT CASE WHEN {' AND '.join(filters)} THEN d.id END), "
+            "count(*) FROM (SELECT rowid AS rid FROM search_chunk WHERE search_chunk MATCH "
+            f":match ORDER BY rowid DESC LIMIT {COUNT_SCAN + 1}) s JOIN document d ON d.id = "
+            f"(s.rid >> {CHUNK_SHIFT})"), params).one()
+        return int(n), int(scanned) <= COUNT_SCAN or int(n) > COUNT_CAP, None
+    # Newest first, the scan reads 1/share chunks for every one it keeps, 2-8 µs each on
+    # a table this wide: a word in 3 % of them (邓) read 77,000 for 2,000 (165 ms).
+    scan = min(PG_COUNT_SCAN, max(PG_SCAN_MIN, int(_match_share(session, params)
+                                                   * PG_SCAN_BUDGET)))
+    rows = session.execute(text(
+        f"SELECT d.id, {' AND '.join(filters)} AS ok FROM (SELECT c.rid, c.document_id FROM "
+        "search_chunk c WHERE c.tsv @@ CAST(:tsq AS tsquery) ORDER BY c.rid DESC LIMIT "
+        f"{scan + 1}) s JOIN document d ON d.id = s.document_id ORDER BY s.rid DESC"),
+        params).all()
+    hits = list(dict.fromkeys(r.id for r in rows if r.ok))
+    return (len(hits), len(rows) <= scan or len(hits) > PG_COUNT_CAP, hits)
+
+
+def _few_ranked(session: Session, body: str, params: dict[str, object]
+                ) -> dict[int, float] | None:
+    """PostgreSQL, filters naming few documents: every hit's best ts_rank, best first
+    (ties newest first), read in one pass; None when there are more rows than a few
+    documents hold (the planner's estimate was wrong), and the count and page ask again.
+    Counting and then ranking read the same rows twice (30 + 25 ms for a word in one
+    month of one department at 1M documents)."""
+    limit = 4 * (PG_COUNT_CAP + 1)
+    rows = session.execute(text(
+        f"SELECT d.id AS id, c.rid AS rid, ts_rank(c.tsv, CAST(:tsq AS tsquery)) AS score "
+        f"{body} LIMIT {limit + 1}"), params).all()
+    if len(rows) > limit:
+        return None
+    best: dict[int, float] = {}
+    for r in sorted(rows, key=lambda r: (-float(r.score), -int(r.rid))):
+        best.setdefault(int(r.id), float(r.score))
+    return best
 
 
 def _matching_ids(session: Session) -> str:

@@ -285,3 +285,36 @@ def test_a_word_longer_than_postgresql_allows_breaks_no_search(engine: Engine) -
     assert found(engine, long_word) == {2}
     assert found(engine, cyrillic) == {2}
     assert found(engine, "a" * 2999) == set()  # a different word, not a prefix match
+
+
+def test_a_clearance_in_sql_is_the_rule_a_fetch_applies(engine: Engine) -> None:
+    """The search's clearance clause (spelt out over the plain columns for the planner, and
+    folded when the query names a type) hides exactly the documents :meth:`Scope.sees_document`
+    hides, for every combination of department, hand-set level and type, with and without a
+    type filter, at every clearance."""
+    from papervault.index.accounts.scope import make_scope
+
+    levels = ["公开", "内部", "机密"]
+    type_levels = {"身份证复印件": "机密", "投保单": "公开"}
+    docs: dict[int, Document] = {}
+    n = 0
+    with session_scope(engine) as s:
+        for dep in ("理赔部", "核保部", None):
+            for level in (None, *levels):
+                for doc_type in (None, "身份证复印件", "投保单", "委托书"):
+                    n += 1
+                    doc = make_doc(n, f"理赔 记录 {n}", department=dep, sensitivity=level,
+                                   doc_type=doc_type)
+                    s.add(doc)
+                    docs[n] = doc
+    for clearance in levels:
+        for default in ("公开", "内部"):
+            scope = make_scope(["理赔部"], clearance, levels, default, type_levels)
+            for doc_type in (None, "身份证复印件", "投保单", "委托书"):
+                want = {i for i, d in docs.items() if scope.sees_document(d)
+                        and (doc_type is None or d.doc_type == doc_type)}
+                with session_scope(engine) as s:
+                    r = search(s, SearchQuery(q="理赔", doc_type=doc_type, per_page=100), scope)
+                    got = {h.document_id for h in r.hits}
+                assert got == want, (clearance, default, doc_type)
+                assert r.total == len(want)
