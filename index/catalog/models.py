@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -19,6 +19,10 @@ def utcnow() -> datetime:
 
 class Document(SQLModel, table=True):
     """One captured file (or one part of a split batch) and everything known about it."""
+
+    # A scoped officer's searches all carry the department (migration 0016).
+    __table_args__ = (Index("ix_document_department_doc_date", "department", "doc_date"),
+                      Index("ix_document_department_ingested_at", "department", "ingested_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     sha256: str = Field(index=True, max_length=64)
