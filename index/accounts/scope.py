@@ -97,7 +97,20 @@ class Scope:
         if self.departments is not None:
             column = f"{'+' if unindexed else ''}{alias}.department"
             clauses.append(_in(column, "scope_dep", self.departments, params))
-        if self.levels is not None:
+        if self.levels is None:
+            return clauses, params
+        if unindexed:  # SQLite keeps one opaque term: spelt out, it ORed the type index
+            # into a month's plan (23 -> 267 ms for a scoped officer at 100k documents)
+            whens = ""
+            for i, (type_name, level) in enumerate(self.type_levels):
+                params[f"scope_t{i}"], params[f"scope_tl{i}"] = type_name, level
+                whens += f" WHEN :scope_t{i} THEN :scope_tl{i}"
+            params["scope_default"] = self.default_level
+            by_type = (f"CASE {alias}.doc_type{whens} ELSE :scope_default END" if whens
+                       else ":scope_default")
+            clauses.append(_in(f"COALESCE({alias}.sensitivity, {by_type})", "scope_lv",
+                               self.levels, params))
+        else:
             clauses.append(self._level_sql(alias, self.levels, params, doc_type))
         return clauses, params
 
