@@ -25,10 +25,12 @@ CHECK_ALL = (
     " AND r.expected_pages <> (SELECT SUM(CASE WHEN d.link_state <> 'split'"
     " THEN COALESCE(d.page_count, 0) ELSE 0 END) FROM document d"
     " WHERE d.record_no = r.record_no)"
-    " UNION ALL SELECT d.record_no, count(*), 0 FROM document d"
+    " UNION ALL SELECT d.record_no, SUM(CASE WHEN d.state IN ('indexed', 'partly_read')"
+    " AND d.link_state <> 'split' THEN 1 ELSE 0 END), 0 FROM document d"
     " LEFT JOIN paperrecord r ON r.record_no = d.record_no"
-    " WHERE d.state IN ('indexed', 'partly_read') AND d.link_state <> 'split'"
-    " AND d.record_no IS NOT NULL AND r.record_no IS NULL GROUP BY d.record_no"
+    " WHERE d.record_no IS NOT NULL AND r.record_no IS NULL GROUP BY d.record_no"
+    " HAVING SUM(CASE WHEN d.state IN ('indexed', 'partly_read')"
+    " AND d.link_state <> 'split' THEN 1 ELSE 0 END) > 0"
 )
 UNFILED = "record_no IS NULL AND state IN ('indexed', 'partly_read') AND link_state <> 'split'"
 
@@ -53,7 +55,7 @@ def upgrade() -> None:
         sa.Column('images', sa.Integer(), nullable=False, server_default='0'),
         sa.Column('pages_off', sa.Integer(), nullable=False, server_default='0'),
     )
-    op.create_index('ix_document_unfiled', 'document', ['id'],
+    op.create_index('ix_document_unfiled', 'document', ['record_no'],
                     sqlite_where=sa.text(UNFILED), postgresql_where=sa.text(UNFILED))
     # From the rows as they are: records still marked are recomputed by the next refresh,
     # which changes these counts by what it changes.
