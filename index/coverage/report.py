@@ -1,9 +1,9 @@
 """Backup coverage of the paper-record register: which paper files have a verified copy.
 
 "Electronic backup" means the encrypted original is in object storage and its checksum has
-been verified. Each record's code lives in ``record_state`` (see :mod:`index.coverage_sql`);
-:func:`refresh` recomputes the records the triggers marked, then the report is a grouped
-scan of that table.
+been verified. Each record's code lives in ``record_state`` (see :mod:`index.coverage.sql`);
+:func:`refresh` (:mod:`index.coverage.upkeep`) recomputes the records the triggers marked and
+keeps the counts per department, year and code, which the report then sums.
 """
 
 from __future__ import annotations
@@ -14,49 +14,28 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from papervault.config.errors import PapervaultError
 from papervault.index import csvcells
 from papervault.index.catalog.models import Document, DocumentMention, PaperRecord, Verification
-from papervault.index.coverage.sql import FILL_ALL, FILL_SOME
+from papervault.index.coverage.sql import UNFILED
 from papervault.index.coverage.tables import (
     FAILED,
     NONE,
     REVIEW,
     STATE_NAMES,
     VERIFIED,
-    CoverageDirty,
+    CoverageCheck,
+    CoverageCount,
     RecordState,
 )
+from papervault.index.coverage.upkeep import refresh
+
+__all__ = ["refresh"]  # callers refresh through this module before reading record_state
 
 CHUNK = 500
-# Past this many marked records one set-based rebuild beats many small ones.
-REBUILD_ABOVE = 20_000
-
-
-def refresh(session: Session) -> int:
-    """Recompute the coverage code of every marked record; returns how many were marked."""
-    dirty = session.exec(select(func.count()).select_from(CoverageDirty)).one()
-    if not dirty:
-        return 0
-    if dirty > REBUILD_ABOVE:
-        session.execute(text("DELETE FROM coverage_dirty"))
-        session.execute(text("DELETE FROM record_state"))
-        session.execute(text(FILL_ALL))
-        return int(dirty)
-    nos = list(session.exec(select(CoverageDirty.record_no)))
-    fill = text(FILL_SOME).bindparams(bindparam("nos", expanding=True))
-    for i in range(0, len(nos), CHUNK):
-        part = nos[i : i + CHUNK]
-        # Unmark first: a change committed meanwhile marks the record again for next time.
-        session.execute(text("DELETE FROM coverage_dirty WHERE record_no IN :nos")
-                        .bindparams(bindparam("nos", expanding=True)), {"nos": part})
-        session.execute(text("DELETE FROM record_state WHERE record_no IN :nos")
-                        .bindparams(bindparam("nos", expanding=True)), {"nos": part})
-        session.execute(fill, {"nos": part})
-    return len(nos)
 
 
 @dataclass
@@ -128,51 +107,34 @@ def report(session: Session, departments: frozenset[str] | None = None) -> Repor
     """Totals and breakdowns by department and year (refreshes marked records first);
     ``departments``: a scoped auditor's (None: every record)."""
     refresh(session)
-    stmt = select(RecordState.department, RecordState.year, RecordState.code, func.count())
+    n = func.sum(CoverageCount.n)
+    stmt = select(CoverageCount.department, CoverageCount.year, CoverageCount.code, n)
     if departments is not None:
-        stmt = stmt.where(col(RecordState.department).in_(sorted(departments)))
+        stmt = stmt.where(col(CoverageCount.department).in_(sorted(departments)))
     rows = session.exec(
-        stmt.group_by(col(RecordState.department), col(RecordState.year),
-                      col(RecordState.code))
+        stmt.group_by(col(CoverageCount.department), col(CoverageCount.year),
+                      col(CoverageCount.code)).having(n != 0)
     ).all()
     rep = Report()
-    for dept, year, code, n in rows:
+    for dept, year, code, count in rows:
         d, y = dept or "-", str(year) if year is not None else "-"
-        rep.totals.add(code, n)
-        rep.by_department.setdefault(d, Tally()).add(code, n)
-        rep.by_year.setdefault(y, Tally()).add(code, n)
-        rep.by_department_year.setdefault((d, y), Tally()).add(code, n)
+        rep.totals.add(code, int(count))
+        rep.by_department.setdefault(d, Tally()).add(code, int(count))
+        rep.by_year.setdefault(y, Tally()).add(code, int(count))
+        rep.by_department_year.setdefault((d, y), Tally()).add(code, int(count))
     rep.catalogue = catalogue(session, rep.totals.none)
     return rep
 
 
-# Read documents that are an image of some paper file: batches split by cover sheets are
-# counted through their parts, and a part always carries its 档号. An anti-join (LEFT JOIN
-# … IS NULL), not NOT EXISTS under an OR: PostgreSQL ran that as one probe per document,
-# 12 s at 1M documents. The page check starts from the records with an expected page
-# count (a SUM over no documents is NULL, where the EXISTS was): PostgreSQL semi-joined
-# every document first (18 s). The same counts on both databases.
-_IMAGES_WITHOUT_ROW = (
-    "SELECT count(*) FROM document d LEFT JOIN paperrecord r ON r.record_no = d.record_no"
-    " WHERE d.state IN ('indexed', 'partly_read') AND d.link_state <> 'split'"
-    " AND r.record_no IS NULL"
-)
-_PAGE_MISMATCH = (
-    "SELECT count(*) FROM paperrecord r WHERE r.expected_pages IS NOT NULL"
-    " AND r.expected_pages <> (SELECT SUM(CASE WHEN d.link_state <> 'split'"
-    " THEN COALESCE(d.page_count, 0) ELSE 0 END) FROM document d"
-    " WHERE d.record_no = r.record_no)"
-)
-
-
 def catalogue(session: Session, rows_without_images: int) -> Catalogue:
     """The catalogue↔image check's three counts (``rows_without_images`` is the report's
-    "none" total, already counted)."""
-    if session.get_bind().dialect.name != "sqlite":  # JIT: ~1 s compiling 1M-row scans
-        session.execute(text("SELECT set_config('jit', 'off', true)"))
-    images = session.execute(text(_IMAGES_WITHOUT_ROW)).scalar_one()
-    pages = session.execute(text(_PAGE_MISMATCH)).scalar_one()
-    return Catalogue(rows_without_images, int(images), int(pages))
+    "none" total, already counted): read documents without a 档号 counted live, the rest
+    from ``coverage_check`` (kept by :func:`refresh`, which the report ran first)."""
+    unfiled = session.execute(text(UNFILED)).scalar_one()
+    images, pages = session.exec(
+        select(func.coalesce(func.sum(CoverageCheck.images), 0),
+               func.coalesce(func.sum(CoverageCheck.pages_off), 0))).one()
+    return Catalogue(rows_without_images, int(unfiled) + int(images), int(pages))
 
 
 @dataclass(frozen=True)
@@ -222,23 +184,30 @@ def flagged(session: Session, flt: FlagFilter | None = None, limit: int | None =
 
 
 def count_flagged(session: Session, flt: FlagFilter | None = None) -> int:
-    stmt = select(func.count()).select_from(RecordState)
-    return int(session.exec(_where(stmt, flt or FlagFilter())).one())
+    """How many records :func:`flagged` lists (without limit)."""
+    f = flt or FlagFilter()
+    if f.record_nos:  # named records: count their rows
+        stmt = select(func.count()).select_from(RecordState)
+        return int(session.exec(_where(stmt, f)).one())
+    # Else from the kept counts: filters are on department, year and code only.
+    total = select(func.coalesce(func.sum(CoverageCount.n), 0))
+    return int(session.exec(_where(total, f, CoverageCount)).one())
 
 
-def _where(stmt: Any, flt: FlagFilter) -> Any:
-    stmt = stmt.where(col(RecordState.code) != VERIFIED)
+def _where(stmt: Any, flt: FlagFilter,
+           table: type[RecordState] | type[CoverageCount] = RecordState) -> Any:
+    stmt = stmt.where(col(table.code) != VERIFIED)
     if flt.state:
         codes = [c for c, n in STATE_NAMES.items() if n == flt.state]
-        stmt = stmt.where(col(RecordState.code).in_(codes))
+        stmt = stmt.where(col(table.code).in_(codes))
     if flt.department:
-        stmt = stmt.where(col(RecordState.department) == flt.department)
+        stmt = stmt.where(col(table.department) == flt.department)
     if flt.year is not None:
-        stmt = stmt.where(col(RecordState.year) == flt.year)
+        stmt = stmt.where(col(table.year) == flt.year)
     if flt.record_nos:
         stmt = stmt.where(col(RecordState.record_no).in_(flt.record_nos))
     if flt.departments is not None:
-        stmt = stmt.where(col(RecordState.department).in_(sorted(flt.departments)))
+        stmt = stmt.where(col(table.department).in_(sorted(flt.departments)))
     return stmt
 
 

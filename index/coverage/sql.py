@@ -42,3 +42,40 @@ FILL_ALL = f"INSERT INTO record_state (record_no, department, year, code) {_SELE
 
 # ``:nos`` is an expanding bind parameter (a list of 档号).
 FILL_SOME = FILL_ALL + " WHERE r.record_no IN :nos"
+
+# The DA/T 31 catalogue check per 档号, kept in ``coverage_check`` beside ``record_state``.
+# The two sets are disjoint: a registered record whose scans' pages differ from the
+# register's count, and a 档号 the register lacks, with how many read documents carry it.
+# The page check starts from the records with a count (PostgreSQL otherwise semi-joined
+# every document first: 18 s at 1M); a SUM over no documents is NULL, so a record without
+# scans is "no scan", not a page mismatch. Read documents that are an image of some paper
+# file: batches split by cover sheets are counted through their parts, and a part always
+# carries its 档号.
+COUNTED_IMAGE = "d.state IN ('indexed', 'partly_read') AND d.link_state <> 'split'"
+_PAGES_OFF = (
+    "SELECT r.record_no, 0, 1 FROM paperrecord r WHERE r.expected_pages IS NOT NULL"
+    " AND r.expected_pages <> (SELECT SUM(CASE WHEN d.link_state <> 'split'"
+    " THEN COALESCE(d.page_count, 0) ELSE 0 END) FROM document d"
+    " WHERE d.record_no = r.record_no)"
+)
+# An anti-join (LEFT JOIN … IS NULL): PostgreSQL ran NOT EXISTS under an OR as one probe
+# per document (12 s at 1M documents). The states are counted, not filtered: as a filter,
+# SQLite looked the batch's 档号 up through the index on state (every read document).
+_IS_IMAGE = f"CASE WHEN {COUNTED_IMAGE} THEN 1 ELSE 0 END"
+_UNREGISTERED = (
+    f"SELECT d.record_no, SUM({_IS_IMAGE}), 0 FROM document d"
+    " LEFT JOIN paperrecord r ON r.record_no = d.record_no"
+    " WHERE d.record_no IS NOT NULL AND r.record_no IS NULL"
+)
+_BY_RECORD = f" GROUP BY d.record_no HAVING SUM({_IS_IMAGE}) > 0"
+_CHECK = "INSERT INTO coverage_check (record_no, images, pages_off) "
+CHECK_ALL = f"{_CHECK}{_PAGES_OFF} UNION ALL {_UNREGISTERED}{_BY_RECORD}"
+# ``:nos`` as in FILL_SOME.
+CHECK_SOME = (f"{_CHECK}{_PAGES_OFF} AND r.record_no IN :nos UNION ALL {_UNREGISTERED}"
+              f" AND d.record_no IN :nos{_BY_RECORD}")
+
+# Read documents without a 档号 at all, counted live from a partial index
+# (ix_document_unfiled, migration 0015: its predicate is this WHERE, term for term, so
+# SQLite uses it too; on record_no, so SQLite takes it over ix_document_record_no).
+UNFILED = ("SELECT count(*) FROM document d WHERE d.record_no IS NULL"
+           " AND d.state IN ('indexed', 'partly_read') AND d.link_state <> 'split'")

@@ -3,6 +3,8 @@
 ``record_state`` caches each paper record's coverage code so the report over a million
 records is one index scan; triggers (migration 0003) put every record whose documents or
 register row change on ``coverage_dirty``, and :func:`index.coverage.refresh` catches up.
+``coverage_count`` and ``coverage_check`` (migration 0015) are kept by the same refresh, so the
+report reads a few hundred rows instead of grouping a million.
 """
 
 from __future__ import annotations
@@ -38,6 +40,33 @@ class CoverageDirty(SQLModel, table=True):
     __tablename__ = "coverage_dirty"
 
     record_no: str = Field(primary_key=True, max_length=64)
+
+
+class CoverageCount(SQLModel, table=True):
+    """A change in how many ``record_state`` rows have one (department, year, code).
+
+    Signed rows, summed when read: refresh appends what it changed instead of updating one
+    row per group in place (no unique key over nullable columns on SQLite, no lock queue on
+    a hot row), and folds them together now and then. The sum per group always equals the
+    count of ``record_state`` rows, in every transaction that sees both."""
+
+    __tablename__ = "coverage_count"
+
+    id: int | None = Field(default=None, primary_key=True)
+    department: str | None = Field(default=None, max_length=128)
+    year: int | None = None
+    code: int
+    n: int
+
+
+class CoverageCheck(SQLModel, table=True):
+    """A 档号 failing the catalogue check (see :data:`index.coverage.sql.CHECK_ALL`)."""
+
+    __tablename__ = "coverage_check"
+
+    record_no: str = Field(primary_key=True, max_length=64)
+    images: int = 0  # read documents carrying this 档号, which the register lacks
+    pages_off: int = 0  # 1: a registered record whose scans' pages differ from its count
 
 
 class QaCheck(SQLModel, table=True):
