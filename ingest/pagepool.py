@@ -90,6 +90,10 @@ def _kill_own_group(_signum: int = 0, _frame: object = None) -> None:
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
+def _started() -> None:
+    """A page process's first task, so that it starts before the first page (PagePool)."""
+
+
 def run_page(task: PageTask) -> PageResult:
     """:func:`ocr_page`, with a mark saying this page's process has started it."""
     mark = Path(task.workdir) / _RUNNING / str(task.page_no)
@@ -126,6 +130,11 @@ class PagePool:
         self._lock = threading.Lock()
         self._pool = make(processes)
         self.generation = 0  # how many times it was replaced
+        # Started now, not by the first page: the fork server imports the page code and
+        # each process runs its initializer (~1 s of one core), while the worker is still
+        # checking tesseract and claiming its first job, instead of with both cores idle.
+        for _ in range(processes):
+            self._pool.submit(_started)
 
     def __enter__(self) -> PagePool:
         return self

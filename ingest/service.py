@@ -119,7 +119,10 @@ def _worker_loop(rt: Runtime, stop: threading.Event, drain: bool = False,
                 if not busy:
                     if drain:
                         return
-                    stop.wait(idle)
+                    # A job queued in this process, or stop, wakes it; others: the poll.
+                    for _ in range(5):
+                        if stop.is_set() or jobs.wait_for_work(idle / 5):
+                            break
             jobs.release_worker(rt.engine, w.name)
 
         threads = [threading.Thread(target=loop, args=(w,), name=f"ocr-{i}")

@@ -7,10 +7,11 @@ PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers, so
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -27,11 +28,30 @@ class Claim:
     attempts: int
 
 
+# Set when this process commits a job: a worker in the same process (``papervault up``:
+# the watcher's capture) takes it at once instead of at its next poll, up to half a
+# second later, with both cores idle. Workers elsewhere poll as before.
+_QUEUED = threading.Event()
+
+
 def enqueue(session: Session, document_id: int, kind: str = "ocr") -> Job:
     """Queue a job for a document (inside the caller's transaction)."""
     job = Job(document_id=document_id, kind=kind)
     session.add(job)
+    event.listen(session, "after_commit", _wake, once=True)
     return job
+
+
+def _wake(_session: Session) -> None:
+    _QUEUED.set()
+
+
+def wait_for_work(seconds: float) -> bool:
+    """Sleep until this process queues a job (True), or ``seconds`` pass."""
+    if _QUEUED.wait(seconds):
+        _QUEUED.clear()
+        return True
+    return False
 
 
 def claim(engine: Engine, worker: str, lease_seconds: float, kind: str = "ocr") -> Claim | None:
