@@ -1,12 +1,12 @@
 """scope indexes: a department with each date, for officers scoped to their department
 
 Revision ID: 0016_scope_indexes
-Revises: 0014_pg_search
+Revises: 0015_coverage_counts
 """
 from alembic import op
 
 revision = '0016_scope_indexes'
-down_revision = '0014_pg_search'
+down_revision = '0015_coverage_counts'
 branch_labels = None
 depends_on = None
 
