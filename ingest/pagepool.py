@@ -133,8 +133,13 @@ class PagePool:
         # Started now, not by the first page: the fork server imports the page code and
         # each process runs its initializer (~1 s of one core), while the worker is still
         # checking tesseract and claiming its first job, instead of with both cores idle.
-        for _ in range(processes):
-            self._pool.submit(_started)
+        try:
+            for _ in range(processes):
+                self._pool.submit(_started)
+        except (OSError, RuntimeError) as e:  # no process could start: the first page
+            # meets the same failure where a job records it and the daemon carries on;
+            # raised here, it ended the worker thread before its first job.
+            log.warning("page processes did not start yet: %s", e)
 
     def __enter__(self) -> PagePool:
         return self

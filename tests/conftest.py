@@ -3,6 +3,7 @@ bucket per test), SQLite and PostgreSQL engines, instance settings, sample files
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from sqlalchemy import text
@@ -19,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from papervault.config.settings import Settings, load_settings
 from papervault.index.accounts.access import Role
-from papervault.index.catalog.db import make_engine, upgrade
+from papervault.index.catalog.db import alembic_config, make_engine, upgrade
 from papervault.ingest.instance import ensure_local_user
 from papervault.storage.crypto import new_master_keyset, parse_master_key, write_master_key_file
 from papervault.storage.localserver import LocalS3, free_port, start_local_s3
@@ -172,6 +174,26 @@ def drop_pg(url: str) -> None:
     with admin.connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextlib.contextmanager
+def engine_at(db: str, tmp_path: Path, revision: str) -> Iterator[Engine]:
+    """A new database (``sqlite`` or ``postgres``) migrated up to ``revision`` only: the
+    archive a migration test upgrades from."""
+    if db == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        if not _pg_available():
+            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (database test)")
+        url = empty_pg_url()
+    eng = make_engine(url)
+    command.upgrade(alembic_config(eng), revision)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        if db == "postgres":
+            drop_pg(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

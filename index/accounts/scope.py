@@ -87,32 +87,35 @@ class Scope:
         """WHERE clauses over ``document AS alias`` (raw SQL, for search), and their
         parameters (names prefixed ``scope_``). ``unindexed`` (SQLite): the department
         term must not pick the index, so a narrower filter's index (one month's dates)
-        drives the plan; a department is a fifth of the archive. ``doc_type``: the query
-        asks for this type only, so its level is known here: a type above the user's
-        clearance leaves only documents classified lower by hand, and the planner sees
-        that (it walked a department's documents of a hidden type for 0.7-0.9 s at 1M,
+        drives the plan; a department is a fifth of the archive; and the clearance stays
+        one CASE term (:meth:`_level_case`, not :meth:`_level_sql`). ``doc_type``: the query
+        asks for this type only, so its level is known here (PostgreSQL): a type above
+        the user's clearance leaves only documents classified lower by hand, and the
+        planner sees that (it walked a department's documents of a hidden type for 0.7-0.9 s at 1M,
         to find none)."""
         clauses: list[str] = []
         params: dict[str, object] = {}
         if self.departments is not None:
             column = f"{'+' if unindexed else ''}{alias}.department"
             clauses.append(_in(column, "scope_dep", self.departments, params))
-        if self.levels is None:
-            return clauses, params
-        if unindexed:  # SQLite keeps one opaque term: spelt out, it ORed the type index
-            # into a month's plan (23 -> 267 ms for a scoped officer at 100k documents)
-            whens = ""
-            for i, (type_name, level) in enumerate(self.type_levels):
-                params[f"scope_t{i}"], params[f"scope_tl{i}"] = type_name, level
-                whens += f" WHEN :scope_t{i} THEN :scope_tl{i}"
-            params["scope_default"] = self.default_level
-            by_type = (f"CASE {alias}.doc_type{whens} ELSE :scope_default END" if whens
-                       else ":scope_default")
-            clauses.append(_in(f"COALESCE({alias}.sensitivity, {by_type})", "scope_lv",
-                               self.levels, params))
-        else:
-            clauses.append(self._level_sql(alias, self.levels, params, doc_type))
+        if self.levels is not None:
+            # SQLite keeps one opaque term: spelt out, its planner ORed the type index into
+            # a month's plan (23 -> 267 ms for a scoped officer at 100k documents).
+            clauses.append(self._level_case(alias, self.levels, params) if unindexed
+                           else self._level_sql(alias, self.levels, params, doc_type))
         return clauses, params
+
+    def _level_case(self, alias: str, levels: frozenset[str],
+                    params: dict[str, object]) -> str:
+        """The clearance rule as written: ``COALESCE(sensitivity, <the type's level>)``."""
+        whens = ""
+        for i, (type_name, level) in enumerate(self.type_levels):
+            params[f"scope_t{i}"], params[f"scope_tl{i}"] = type_name, level
+            whens += f" WHEN :scope_t{i} THEN :scope_tl{i}"
+        params["scope_default"] = self.default_level
+        by_type = (f"CASE {alias}.doc_type{whens} ELSE :scope_default END" if whens
+                   else ":scope_default")
+        return _in(f"COALESCE({alias}.sensitivity, {by_type})", "scope_lv", levels, params)
 
     def _level_sql(self, alias: str, levels: frozenset[str], params: dict[str, object],
                    doc_type: str | None) -> str:

@@ -77,5 +77,4 @@ CHECK_SOME = (f"{_CHECK}{_PAGES_OFF} AND r.record_no IN :nos UNION ALL {_UNREGIS
 # Read documents without a 档号 at all, counted live from a partial index
 # (ix_document_unfiled, migration 0015: its predicate is this WHERE, term for term, so
 # SQLite uses it too; on record_no, so SQLite takes it over ix_document_record_no).
-UNFILED = ("SELECT count(*) FROM document d WHERE d.record_no IS NULL"
-           " AND d.state IN ('indexed', 'partly_read') AND d.link_state <> 'split'")
+UNFILED = f"SELECT count(*) FROM document d WHERE d.record_no IS NULL AND {COUNTED_IMAGE}"

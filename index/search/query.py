@@ -263,11 +263,11 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
     by_doc = few and sqlite
     body = _body(session, groups, filters, params, by_doc=by_doc)
     scanned: list[int] | None = None  # PostgreSQL: the scan's hits, newest first
-    ranked_rows = None
+    few_hits = None
     if few and not sqlite and query.sort == "relevance":
-        ranked_rows = _few_ranked(session, body, params)
-    if ranked_rows is not None:
-        total, exact = len(ranked_rows), True
+        few_hits = _few_ranked(session, body, params)
+    if few_hits is not None:
+        total, exact = len(few_hits), True
     elif groups and filters and not few:
         total, exact, scanned = _count_scanned(session, filters, params)
     else:
@@ -286,9 +286,9 @@ def search(session: Session, query: SearchQuery, scope: Scope) -> SearchResult:
                           filtered=bool(filters))
     want = query.page * query.per_page
     best: dict[int, float] = {}
-    if ranked_rows is not None:
-        best = ranked_rows if ranked else dict.fromkeys(
-            sorted(ranked_rows, reverse=True), 0.0)  # newest first: ids grow with rid
+    if few_hits is not None:
+        best = few_hits if ranked else dict.fromkeys(
+            sorted(few_hits, reverse=True), 0.0)  # newest first: ids grow with rid
         more = len(best) > want
     elif (scanned is not None and not ranked and query.sort == "relevance"
             and (len(scanned) > want or exact)):

@@ -15,14 +15,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from papervault.index.catalog.db import alembic_config, make_engine, session_scope, upgrade
+from papervault.index.catalog.db import alembic_config, session_scope, upgrade
 from papervault.index.catalog.models import Document, PaperRecord
 from papervault.index.coverage import report as coverage
 from papervault.index.coverage import upkeep
 from papervault.index.coverage.report import FlagFilter
 from papervault.index.coverage.sql import FILL_ALL
 from papervault.index.coverage.tables import RecordState
-from tests.conftest import _pg_available, drop_pg, empty_pg_url
+from tests.conftest import engine_at
 
 # The report's queries before the counts were kept: the reference the counts must equal.
 GROUPS = ("SELECT department, year, code, count(*) FROM record_state"
@@ -170,18 +170,8 @@ def test_counts_fold_and_rebuild(engine: Engine, monkeypatch: pytest.MonkeyPatch
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        if not _pg_available():
-            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (database test)")
-        url = empty_pg_url()
-    eng = make_engine(url)
-    command.upgrade(alembic_config(eng), "0014_pg_search")
-    yield eng
-    eng.dispose()
-    if request.param == "postgres":
-        drop_pg(url)
+    with engine_at(request.param, tmp_path, "0014_pg_search") as eng:
+        yield eng
 
 
 def test_migration_fills_the_counts_and_downgrades(old_engine: Engine) -> None:

@@ -5,6 +5,7 @@ is found by the new queries without re-indexing; downgrading takes the bigrams o
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -12,25 +13,19 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from papervault.index.accounts.scope import EVERYTHING
-from papervault.index.catalog.db import alembic_config, make_engine, session_scope, upgrade
+from papervault.index.catalog.db import alembic_config, session_scope, upgrade
 from papervault.index.search.indexer import CHUNK_SHIFT, tokens, tsvector_literal
 from papervault.index.search.query import SearchQuery, search
-from tests.conftest import _pg_available, drop_pg, empty_pg_url
+from tests.conftest import engine_at
 
 TEXTS = ["理赔申请书 KH-2024-000123 被保险人", "事故认 定书\n保单号BD123号 カタカナ 한국어",
          "保 保 保险 claim 𠀀𠀁"]
 
 
 @pytest.fixture
-def old_pg() -> Iterator[Engine]:
-    if not _pg_available():
-        pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (database test)")
-    url = empty_pg_url()
-    eng = make_engine(url)
-    command.upgrade(alembic_config(eng), "0013_disposal")
-    yield eng
-    eng.dispose()
-    drop_pg(url)
+def old_pg(tmp_path: Path) -> Iterator[Engine]:
+    with engine_at("postgres", tmp_path, "0013_disposal") as eng:
+        yield eng
 
 
 def _unigrams(toks: list[str]) -> str:

@@ -8,28 +8,17 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from papervault.index.catalog.db import alembic_config, make_engine, upgrade
-from tests.conftest import _pg_available, drop_pg, empty_pg_url
+from papervault.index.catalog.db import upgrade
+from tests.conftest import engine_at
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        if not _pg_available():
-            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (database test)")
-        url = empty_pg_url()
-    eng = make_engine(url)
-    command.upgrade(alembic_config(eng), "0010_worker_beat")
-    yield eng
-    eng.dispose()
-    if request.param == "postgres":
-        drop_pg(url)
+    with engine_at(request.param, tmp_path, "0010_worker_beat") as eng:
+        yield eng
 
 
 _DOC = ("INSERT INTO document (sha256, size, original_name, source_folder, media_type,"
